@@ -1,0 +1,157 @@
+// Package fault is partnergate's error catalogue: the coded errors a method
+// returns inside the envelope's error member. Codes are stable and never reused
+// for another meaning; docs/errors.md lists them and a test keeps the two in
+// step.
+//
+// The domain core returns *Error for every condition a caller may act on.
+// Anything else is an internal failure: the transport logs it with the request
+// id and the caller sees only "Internal error.".
+package fault
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Code identifies one condition. 0 is success.
+type Code int
+
+// The catalogue. Ranges: 1xxx transport and access, 2xxx credentials and
+// accounts, 3xxx validation.
+const (
+	// Access and transport.
+	Unauthenticated   Code = 1001 // the method needs a caller and none was presented
+	Forbidden         Code = 1002 // the caller is known but may not call this method
+	Throttled         Code = 1003 // too many calls; retryAfter says when to retry
+	Unavailable       Code = 1004 // a dependency (database, Redis) is down; retry later
+	SignatureMissing  Code = 1010 // partner headers incomplete
+	SignatureMalformed Code = 1011 // partner headers present but unparsable
+	KeyUnknown        Code = 1012 // X-Api-Key is unknown or revoked
+	SignatureInvalid  Code = 1013 // HMAC does not match
+	TimestampStale    Code = 1014 // X-Api-Timestamp outside the ±30 s window
+	NonceReplayed     Code = 1015 // X-Api-Nonce already used with this key
+	SessionInvalid    Code = 1020 // bearer token unknown, expired or revoked
+	DevOnly           Code = 1030 // method exists only in --dev mode
+
+	// Credentials and accounts.
+	WrongCredentials    Code = 2001 // unknown user or wrong password (never told apart)
+	EmailNotVerified    Code = 2002
+	PhoneNotVerified    Code = 2003
+	NotVerified         Code = 2004 // neither email nor phone verified
+	UserDisabled        Code = 2005
+	AlreadyExists       Code = 2006 // an identifier (email, phone, username) is taken
+	NotFound            Code = 2007
+	PasswordTooShort    Code = 2010
+	PasswordTooLong     Code = 2011
+	PasswordWeak        Code = 2012
+
+	// Validation.
+	Invalid       Code = 3001 // one or more fields failed validation; see fields
+	EmailInvalid  Code = 3002
+	FieldTooLong  Code = 3003
+)
+
+var messages = map[Code]string{
+	Unauthenticated:    "Authentication required.",
+	Forbidden:          "Forbidden.",
+	Throttled:          "Too many requests, retry later.",
+	Unavailable:        "Service temporarily unavailable, retry later.",
+	SignatureMissing:   "Partner signature headers missing.",
+	SignatureMalformed: "Partner signature headers malformed.",
+	KeyUnknown:         "Unknown or revoked API key.",
+	SignatureInvalid:   "Invalid signature.",
+	TimestampStale:     "Timestamp outside the allowed window.",
+	NonceReplayed:      "Nonce already used.",
+	SessionInvalid:     "Session invalid or expired.",
+	DevOnly:            "Method available in dev mode only.",
+
+	WrongCredentials: "Wrong email or password.",
+	EmailNotVerified: "Email not verified.",
+	PhoneNotVerified: "Phone not verified.",
+	NotVerified:      "Email and phone not verified.",
+	UserDisabled:     "User deactivated.",
+	AlreadyExists:    "Already exists.",
+	NotFound:         "Not found.",
+	PasswordTooShort: "Password too short.",
+	PasswordTooLong:  "Password too long.",
+	PasswordWeak:     "Password too weak or too common.",
+
+	Invalid:      "Validation failed.",
+	EmailInvalid: "Email address invalid.",
+	FieldTooLong: "Field too long.",
+}
+
+// Codes returns every catalogue code in ascending order, for docs and tests.
+func Codes() []Code {
+	cs := make([]Code, 0, len(messages))
+	for c := range messages {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i] < cs[j] })
+	return cs
+}
+
+// Message is the catalogue's fixed message for c.
+func (c Code) Message() string { return messages[c] }
+
+// Error is a coded failure. Its Message is safe to show a caller; Cause, when
+// set, is logged and never shown.
+type Error struct {
+	Code       Code
+	Message    string
+	Fields     map[string]string
+	RetryAfter time.Duration
+	Cause      error
+}
+
+// New returns an error with c's catalogue message.
+func New(c Code) *Error { return &Error{Code: c, Message: c.Message()} }
+
+// Errorf returns an error with c and a formatted message. The message is shown
+// to callers: never put a secret or stored data in it.
+func Errorf(c Code, format string, args ...any) *Error {
+	return &Error{Code: c, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field returns an Invalid-family error naming the one field at fault.
+func Field(c Code, field, problem string) *Error {
+	return &Error{Code: c, Message: c.Message(), Fields: map[string]string{field: problem}}
+}
+
+// Throttle returns a Throttled error that says when to retry.
+func Throttle(after time.Duration) *Error {
+	return &Error{Code: Throttled, Message: Throttled.Message(), RetryAfter: after}
+}
+
+// Wrap attaches an internal cause to a coded error; the cause is logged only.
+func Wrap(c Code, cause error) *Error {
+	return &Error{Code: c, Message: c.Message(), Cause: cause}
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("fault %d: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("fault %d: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// As finds the coded error in err's chain.
+func As(err error) (*Error, bool) {
+	var fe *Error
+	if errors.As(err, &fe) {
+		return fe, true
+	}
+	return nil, false
+}
+
+// CodeOf returns err's catalogue code, or 0 when err carries none.
+func CodeOf(err error) Code {
+	if fe, ok := As(err); ok {
+		return fe.Code
+	}
+	return 0
+}

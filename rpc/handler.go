@@ -1,0 +1,563 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"partnergate/rpc/fault"
+)
+
+// Limits bound what one HTTP request may ask of the server.
+type Limits struct {
+	MaxBody  int64 // bytes
+	MaxBatch int   // calls
+	MaxDepth int   // JSON nesting
+}
+
+// DefaultLimits are the documented defaults.
+var DefaultLimits = Limits{MaxBody: 1 << 20, MaxBatch: 100, MaxDepth: 32}
+
+// Config is what a Handler is built from.
+type Config struct {
+	Registry *Registry
+	Auth     Authenticator // nil: every caller is CallerNone
+	Limiter  Limiter       // nil: no rate limits
+	// Permits reports whether a role grants an admin permission.
+	Permits        func(role, permission string) bool
+	Log            zerolog.Logger
+	Limits         Limits
+	TrustedProxies []netip.Prefix
+}
+
+// Handler serves POST /rpc (JSON-RPC 2.0, single calls and batches) and the
+// path style POST /api/v0/partnerRpc/{method}.
+type Handler struct {
+	cfg    Config
+	reg    *Registry
+	prefix string
+	seq    atomic.Uint64
+}
+
+// NewHandler returns the transport over cfg.Registry.
+func NewHandler(cfg Config) *Handler {
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	if cfg.Permits == nil {
+		cfg.Permits = func(string, string) bool { return false }
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &Handler{cfg: cfg, reg: cfg.Registry, prefix: hex.EncodeToString(b[:])}
+}
+
+// PathPrefix is where the path style serves.
+const PathPrefix = "/api/v0/partnerRpc/"
+
+func (h *Handler) requestID() string {
+	return fmt.Sprintf("%s-%x", h.prefix, h.seq.Add(1))
+}
+
+// ServeHTTP answers both styles; it picks by path.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rid := h.requestID()
+	w.Header().Set("X-Request-Id", rid)
+	pathStyle := strings.HasPrefix(r.URL.Path, PathPrefix)
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.transportError(w, pathStyle, http.StatusMethodNotAllowed, CodeInvalidRequest, "HTTP method must be POST")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			h.transportError(w, pathStyle, http.StatusUnsupportedMediaType, CodeInvalidRequest, "Content-Type must be application/json")
+			return
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Limits.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.transportError(w, pathStyle, http.StatusRequestEntityTooLarge, CodeInvalidRequest,
+				fmt.Sprintf("request body exceeds %d bytes", h.cfg.Limits.MaxBody))
+			return
+		}
+		h.transportError(w, pathStyle, http.StatusBadRequest, CodeInvalidRequest, "could not read request body")
+		return
+	}
+
+	caller := &Caller{
+		Kind:      CallerNone,
+		IP:        ClientIP(r, h.cfg.TrustedProxies),
+		UserAgent: r.UserAgent(),
+		RequestID: rid,
+	}
+	ctx := WithCaller(r.Context(), caller)
+	var authErr error
+	if h.cfg.Auth != nil {
+		authErr = h.cfg.Auth.Authenticate(ctx, r, body, caller)
+	}
+	x := &exchange{h: h, r: r.WithContext(ctx), caller: caller, authErr: authErr}
+
+	if pathStyle {
+		h.servePath(w, x, strings.TrimPrefix(r.URL.Path, PathPrefix), body)
+		return
+	}
+	h.serveRPC(w, x, body)
+}
+
+// exchange is one HTTP request's state, shared by the calls of a batch.
+type exchange struct {
+	h       *Handler
+	r       *http.Request
+	caller  *Caller
+	authErr error
+	sink    sink
+}
+
+func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
+	i := skipSpace(body, 0)
+	if i == len(body) || !json.Valid(body) {
+		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: protoErr(CodeParse, ""), ID: nullID})
+		return
+	}
+	if d := maxDepth(body); d > h.cfg.Limits.MaxDepth {
+		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", ID: nullID,
+			Error: protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth %d exceeds %d", d, h.cfg.Limits.MaxDepth))})
+		return
+	}
+	if body[i] != '[' {
+		resp, ok := x.call(body[i:endOfValue(body, i)])
+		if !ok {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.writeJSON(w, http.StatusOK, resp)
+		return
+	}
+
+	var calls [][]byte
+	_ = eachElem(body[i:], func(v []byte) error { calls = append(calls, v); return nil })
+	if len(calls) == 0 {
+		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: protoErr(CodeInvalidRequest, "empty batch"), ID: nullID})
+		return
+	}
+	if len(calls) > h.cfg.Limits.MaxBatch {
+		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", ID: nullID,
+			Error: protoErr(CodeInvalidRequest, fmt.Sprintf("batch of %d calls exceeds %d", len(calls), h.cfg.Limits.MaxBatch))})
+		return
+	}
+	out := make([]response, 0, len(calls))
+	for _, c := range calls {
+		if resp, ok := x.call(c); ok {
+			out = append(out, resp)
+		}
+	}
+	if len(out) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, out)
+}
+
+// request is one call as parsed from the wire.
+type request struct {
+	method    string
+	params    []byte
+	id        json.RawMessage
+	hasID     bool
+	positions bool
+}
+
+// parseRequest checks a request object member by member. On failure it still
+// returns the id when the id itself was well-formed, so the error can echo it.
+func parseRequest(raw []byte) (request, *ProtocolError) {
+	var req request
+	if raw[0] != '{' {
+		return req, protoErr(CodeInvalidRequest, "a call must be a JSON object")
+	}
+	var version, method []byte
+	var seen [4]bool
+	var bad *ProtocolError
+	_ = eachMember(raw, func(q, v []byte) error {
+		key, err := unquote(q)
+		if err != nil {
+			bad = protoErr(CodeInvalidRequest, "member name is not valid UTF-8")
+			return err
+		}
+		slot := -1
+		switch key {
+		case "jsonrpc":
+			slot, version = 0, v
+		case "method":
+			slot, method = 1, v
+		case "params":
+			slot, req.params = 2, v
+		case "id":
+			slot, req.id, req.hasID = 3, v, true
+		default:
+			bad = protoErr(CodeInvalidRequest, fmt.Sprintf("unknown member %q", key))
+			return errBadString
+		}
+		if seen[slot] {
+			bad = protoErr(CodeInvalidRequest, fmt.Sprintf("member %q appears twice", key))
+			return errBadString
+		}
+		seen[slot] = true
+		return nil
+	})
+	if req.hasID {
+		switch req.id[0] {
+		case '"':
+			if _, err := unquote(req.id); err != nil {
+				req.id, req.hasID = nil, false
+				return req, protoErr(CodeInvalidRequest, "id is not valid UTF-8")
+			}
+		case '{', '[', 't', 'f':
+			req.id = nil
+			return req, protoErr(CodeInvalidRequest, "id must be a string, a number or null")
+		}
+	}
+	if bad != nil {
+		return req, bad
+	}
+	if string(version) != `"2.0"` {
+		return req, protoErr(CodeInvalidRequest, `jsonrpc must be "2.0"`)
+	}
+	if method == nil || method[0] != '"' {
+		return req, protoErr(CodeInvalidRequest, "method must be a string")
+	}
+	m, err := unquote(method)
+	if err != nil {
+		return req, protoErr(CodeInvalidRequest, "method is not valid UTF-8")
+	}
+	req.method = m
+	if req.params != nil {
+		switch req.params[0] {
+		case '{':
+		case '[':
+			req.positions = true
+		default:
+			return req, protoErr(CodeInvalidRequest, "params must be an object or an array")
+		}
+	}
+	return req, nil
+}
+
+// call runs one call of the body and returns its response; ok is false for a
+// notification, which gets no answer.
+func (x *exchange) call(raw []byte) (resp response, ok bool) {
+	start := time.Now()
+	req, perr := parseRequest(raw)
+	id := nullID
+	if req.hasID {
+		id = req.id
+	}
+	if perr != nil {
+		x.h.reg.metrics.unknown.Inc()
+		x.finish(nil, "", perr.Code, start, nil)
+		return response{JSONRPC: "2.0", Error: perr, ID: id}, true
+	}
+	env, perr := x.dispatch(req, start)
+	if !req.hasID {
+		return response{}, false
+	}
+	if perr != nil {
+		return response{JSONRPC: "2.0", Error: perr, ID: id}, true
+	}
+	return response{JSONRPC: "2.0", Result: env, ID: id}, true
+}
+
+// dispatch runs a parsed call through access checks, limits and the method,
+// and logs and counts it once. Exactly one of the results is non-nil.
+func (x *exchange) dispatch(req request, start time.Time) (env *Envelope, perr *ProtocolError) {
+	m, found := x.h.reg.Lookup(req.method)
+	if !found {
+		x.h.reg.metrics.unknown.Inc()
+		perr = protoErr(CodeMethodNotFound, "")
+		x.finish(nil, req.method, perr.Code, start, nil)
+		return nil, perr
+	}
+	m.calls.Inc()
+	params := req.params
+	if req.positions {
+		var pe *ParamsError
+		if params, pe = positional(m, params); pe != nil {
+			perr = protoErr(CodeInvalidParams, pe.Detail)
+			x.finish(m, "", perr.Code, start, nil)
+			return nil, perr
+		}
+	}
+	if fe := x.admit(m); fe != nil {
+		e := faultEnvelope(fe)
+		x.finish(m, "", int(fe.Code), start, fe.Cause)
+		return &e, nil
+	}
+
+	st := &callState{m: m, params: params}
+	if perr, cause := x.invoke(st); perr != nil {
+		x.finish(m, "", perr.Code, start, cause)
+		return nil, perr
+	}
+	if st.err != nil {
+		var pe *ParamsError
+		if errors.As(st.err, &pe) {
+			perr = protoErr(CodeInvalidParams, pe.Detail)
+			x.finish(m, "", perr.Code, start, nil)
+			return nil, perr
+		}
+		fe, coded := fault.As(st.err)
+		if !coded {
+			perr = protoErr(CodeInternal, "")
+			x.finish(m, "", perr.Code, start, st.err)
+			return nil, perr
+		}
+		e := faultEnvelope(fe)
+		x.finish(m, "", int(fe.Code), start, fe.Cause)
+		return &e, nil
+	}
+	x.finish(m, "", 0, start, nil)
+	return &Envelope{Data: st.reply}, nil
+}
+
+// invoke calls the method through gorilla's registry, turning a panic into
+// -32603 for this call alone.
+func (x *exchange) invoke(st *callState) (perr *ProtocolError, cause error) {
+	defer func() {
+		if p := recover(); p != nil {
+			perr = protoErr(CodeInternal, "")
+			cause = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	r := x.r.WithContext(withState(x.r.Context(), st))
+	x.h.reg.server.ServeHTTP(&x.sink, r)
+	return nil, nil
+}
+
+// admit applies the method's access policy and rate-limit class.
+func (x *exchange) admit(m *Method) *fault.Error {
+	c := x.caller
+	if x.authErr != nil {
+		if fe, ok := fault.As(x.authErr); ok {
+			return fe
+		}
+		return fault.Wrap(fault.Unavailable, x.authErr)
+	}
+	switch m.Access {
+	case Public:
+	case SessionUser:
+		if c.Kind != CallerUser {
+			return deny(c)
+		}
+	case PartnerScope:
+		if c.Kind != CallerPartner {
+			return deny(c)
+		}
+		granted := false
+		for _, s := range c.Scopes {
+			if ScopeGrants(s, m.Name) {
+				granted = true
+				break
+			}
+		}
+		if !granted {
+			return fault.New(fault.Forbidden)
+		}
+	case AdminPermission:
+		if c.Kind != CallerUser {
+			return deny(c)
+		}
+		if !x.h.cfg.Permits(c.Role, m.Permission) {
+			return fault.New(fault.Forbidden)
+		}
+	default:
+		return fault.New(fault.Forbidden)
+	}
+	if m.RateClass != "" && x.h.cfg.Limiter != nil {
+		if err := x.h.cfg.Limiter.Allow(x.r.Context(), m.RateClass, c); err != nil {
+			if fe, ok := fault.As(err); ok {
+				return fe
+			}
+			return fault.Wrap(fault.Unavailable, err)
+		}
+	}
+	return nil
+}
+
+func deny(c *Caller) *fault.Error {
+	if c.Kind == CallerNone {
+		return fault.New(fault.Unauthenticated)
+	}
+	return fault.New(fault.Forbidden)
+}
+
+// positional turns an array of params into the object the method's natural
+// order describes.
+func positional(m *Method, arr []byte) ([]byte, *ParamsError) {
+	if m.Positional == nil {
+		return nil, &ParamsError{Detail: "this method takes params by name (an object), not by position"}
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	n := 0
+	var pe *ParamsError
+	_ = eachElem(arr, func(v []byte) error {
+		if n >= len(m.Positional) {
+			pe = paramsErrorf("at most %d positional params (%s)", len(m.Positional), strings.Join(m.Positional, ", "))
+			return errBadString
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + m.Positional[n] + `":`)
+		b.Write(v)
+		n++
+		return nil
+	})
+	if pe != nil {
+		return nil, pe
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// finish logs and counts a call once. Secrets never reach the log: only the
+// request id, method, caller kind, outcome code and duration, and for internal
+// failures the error, which never carries params.
+func (x *exchange) finish(m *Method, unknownName string, code int, start time.Time, cause error) {
+	d := time.Since(start)
+	name := unknownMethod
+	if m != nil {
+		name = m.Name
+		m.latency.Observe(d.Seconds())
+	}
+	if code != 0 {
+		x.h.reg.metrics.failed(name, code)
+	}
+	lvl := zerolog.InfoLevel
+	if code == CodeInternal {
+		lvl = zerolog.ErrorLevel
+	}
+	ev := x.h.cfg.Log.WithLevel(lvl)
+	if ev == nil {
+		return
+	}
+	ev = ev.Str("rid", x.caller.RequestID).Str("method", name).Str("caller", string(x.caller.Kind)).
+		Int("code", code).Dur("dur", d)
+	if unknownName != "" {
+		ev = ev.Int("unknownLen", utf8.RuneCountInString(unknownName))
+	}
+	if cause != nil {
+		ev = ev.AnErr("cause", cause)
+	}
+	ev.Msg("call")
+}
+
+func (h *Handler) servePath(w http.ResponseWriter, x *exchange, name string, body []byte) {
+	start := time.Now()
+	i := skipSpace(body, 0)
+	var params []byte
+	switch {
+	case i == len(body):
+	case !json.Valid(body):
+		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeParse, ""))
+		return
+	case maxDepth(body) > h.cfg.Limits.MaxDepth:
+		h.pathFault(w, x, start, http.StatusBadRequest,
+			protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth exceeds %d", h.cfg.Limits.MaxDepth)))
+		return
+	case body[i] != '{':
+		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeInvalidRequest, "body must be the params object"))
+		return
+	default:
+		params = body[i:endOfValue(body, i)]
+	}
+	if !utf8.ValidString(name) {
+		h.pathFault(w, x, start, http.StatusNotFound, protoErr(CodeMethodNotFound, ""))
+		return
+	}
+	env, perr := x.dispatch(request{method: name, params: params, hasID: true}, start)
+	if perr != nil {
+		status := http.StatusBadRequest
+		switch perr.Code {
+		case CodeMethodNotFound:
+			status = http.StatusNotFound
+		case CodeInternal:
+			status = http.StatusInternalServerError
+		}
+		h.writeJSON(w, status, protoEnvelope(perr))
+		return
+	}
+	h.writeJSON(w, http.StatusOK, env)
+}
+
+func (h *Handler) pathFault(w http.ResponseWriter, x *exchange, start time.Time, status int, perr *ProtocolError) {
+	x.h.reg.metrics.unknown.Inc()
+	x.finish(nil, "", perr.Code, start, nil)
+	h.writeJSON(w, status, protoEnvelope(perr))
+}
+
+// protoEnvelope states a protocol fault in the path style, where the reply is
+// always the envelope: the JSON-RPC code and message, with the detail after.
+func protoEnvelope(perr *ProtocolError) Envelope {
+	msg := perr.Message
+	if s, ok := perr.Data.(string); ok {
+		msg += ": " + s
+	}
+	return Envelope{Error: EnvelopeError{Status: true, Code: perr.Code, Message: msg}}
+}
+
+// transportError answers faults found before any call was read.
+func (h *Handler) transportError(w http.ResponseWriter, pathStyle bool, status, code int, detail string) {
+	perr := protoErr(code, detail)
+	h.reg.metrics.unknown.Inc()
+	h.reg.metrics.failed(unknownMethod, code)
+	if pathStyle {
+		h.writeJSON(w, status, protoEnvelope(perr))
+		return
+	}
+	h.writeJSON(w, status, response{JSONRPC: "2.0", Error: perr, ID: nullID})
+}
+
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.cfg.Log.Error().Err(err).Msg("encode response")
+		b = []byte(`{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// Call runs one method outside HTTP (the CLI and tests use it) with the given
+// caller, returning the envelope or a protocol error.
+func (h *Handler) Call(ctx context.Context, c *Caller, method string, params []byte) (*Envelope, *ProtocolError) {
+	r, _ := http.NewRequestWithContext(WithCaller(ctx, c), http.MethodPost, "/rpc", nil)
+	r.Header.Set("Content-Type", "application/json")
+	x := &exchange{h: h, r: r, caller: c}
+	req := request{method: method, params: params, hasID: true}
+	if len(params) > 0 && params[0] == '[' {
+		req.positions = true
+	}
+	return x.dispatch(req, time.Now())
+}

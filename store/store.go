@@ -1,0 +1,186 @@
+// Package store holds partnergate's storage contract: the record types, the
+// interfaces every backend implements, and the sentinel errors they return.
+//
+// Two kinds of state live behind it. Durable records (users, identifiers,
+// credentials, partners, the outbox) go to a SQL database through Store;
+// short-lived, high-churn state (sessions, nonces, counters) goes to Redis
+// through the kv sub-package. Nothing in store imports rpc or methods: callers
+// depend on store, never the other way round.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with context; callers test with errors.Is.
+var (
+	// ErrNotFound is returned when the record asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists is returned when a create or update would break a
+	// uniqueness rule (an identifier already taken, a key id reused).
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrUnavailable is returned when the backend cannot be reached. Callers
+	// fail closed on it.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Identifier kinds. An identifier is unique per kind over its normalised value.
+const (
+	KindEmail    = "email"
+	KindPhone    = "phone"
+	KindUsername = "username"
+)
+
+// User states.
+const (
+	StateActive   = "active"
+	StateDisabled = "disabled"
+)
+
+// User is one account with every profile member the seeds describe. Fields a
+// seed does not set keep their zero value.
+type User struct {
+	ID      string
+	Created time.Time
+	Updated time.Time
+	State   string
+	Role    string
+	IsNew   bool
+
+	FirstName    string
+	LastName     string
+	CompanyName  string
+	CompanyTitle string
+	Birthday     string
+	Hometown     string
+	Education    string
+	ZipCode      string
+	Description  string
+	LinkURL      string
+	PrivacyMode  int
+	Avatar       string
+	// Avatar3D and Params are JSON documents kept verbatim; "" means unset.
+	Avatar3D     string
+	Params       string
+	IdentityType int
+	IdentityName string
+	ZAddress     string
+
+	PublicRoomCount       int
+	ContactCount          int
+	PendingContactCount   int
+	NewInvitationsCount   int
+	PendingRequestCount   int
+	NewNotificationsCount int
+	IdealMatchCount       int
+
+	// Identifiers is filled by the reads that return a whole user.
+	Identifiers []Identifier
+}
+
+// Identifier is an email, phone or username bound to a user. Value is what the
+// user gave (email with its domain lower-cased, phone in E.164); Norm is the
+// case-folded form the uniqueness rule applies to.
+type Identifier struct {
+	UserID   string
+	Kind     string
+	Value    string
+	Norm     string
+	Verified bool
+}
+
+// Identifier returns the user's identifier of the given kind, if any.
+func (u *User) Identifier(kind string) (Identifier, bool) {
+	for _, id := range u.Identifiers {
+		if id.Kind == kind {
+			return id, true
+		}
+	}
+	return Identifier{}, false
+}
+
+// Credential is a user's password hash (an argon2id PHC string).
+type Credential struct {
+	UserID       string
+	PasswordHash string
+	Updated      time.Time
+}
+
+// Partner is a backend allowed to call partner-scoped methods. SecretSealed is
+// the HMAC secret sealed by the key ring: the secret itself is never stored.
+type Partner struct {
+	KID          string
+	Name         string
+	SecretSealed string
+	Scopes       []string
+	Created      time.Time
+	Revoked      *time.Time
+}
+
+// Message is one entry of the outbox: a code or link to deliver.
+type Message struct {
+	ID      int64
+	Channel string // "email" or "sms"
+	To      string
+	Subject string
+	Body    string
+	Created time.Time
+	Sent    *time.Time
+}
+
+// NewUser is what CreateUser needs: the user, its identifiers and, optionally,
+// its password hash, written in one transaction.
+type NewUser struct {
+	User         User
+	Identifiers  []Identifier
+	PasswordHash string
+}
+
+// Store is the durable state. Every method takes a context and returns
+// errors wrapping the sentinels above.
+type Store interface {
+	// CreateUser writes the user, identifiers and credential atomically.
+	// ErrAlreadyExists if any identifier is taken (compared on Norm).
+	CreateUser(ctx context.Context, nu NewUser) error
+	// UserByID returns the user with its identifiers. ErrNotFound.
+	UserByID(ctx context.Context, id string) (User, error)
+	// UserByIdentifier finds a user by kind and normalised value. ErrNotFound.
+	UserByIdentifier(ctx context.Context, kind, norm string) (User, error)
+	// UpdateUser applies fn to the current user inside one transaction and
+	// writes the result; Updated is set from the store's clock. ErrNotFound.
+	UpdateUser(ctx context.Context, id string, fn func(u User) (User, error)) (User, error)
+	// SetUserRole sets a user's role. ErrNotFound.
+	SetUserRole(ctx context.Context, id, role string) error
+	// DeleteUser removes the user and everything tied to it. ErrNotFound.
+	DeleteUser(ctx context.Context, id string) error
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int64, error)
+
+	// Credential returns the user's password hash. ErrNotFound when the user
+	// has no password.
+	Credential(ctx context.Context, userID string) (Credential, error)
+	// SetPasswordHash creates or replaces the user's password hash. ErrNotFound
+	// when the user does not exist.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+
+	// CreatePartner stores a new partner key. ErrAlreadyExists on a used KID.
+	CreatePartner(ctx context.Context, p Partner) error
+	// Partner returns one partner key, revoked or not. ErrNotFound.
+	Partner(ctx context.Context, kid string) (Partner, error)
+	// Partners lists every partner key, oldest first.
+	Partners(ctx context.Context) ([]Partner, error)
+	// RevokePartner marks a key revoked. ErrNotFound; revoking twice is a no-op.
+	RevokePartner(ctx context.Context, kid string) error
+
+	// EnqueueMessage appends to the outbox and returns the message's id.
+	EnqueueMessage(ctx context.Context, m Message) (int64, error)
+	// MessagesTo lists the outbox entries for one address, newest first.
+	MessagesTo(ctx context.Context, to string, limit int) ([]Message, error)
+
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the connections.
+	Close() error
+}
