@@ -38,8 +38,9 @@ type Config struct {
 	Registry *Registry
 	Auth     Authenticator // nil: every caller is CallerNone
 	Limiter  Limiter       // nil: no rate limits
-	// Permits reports whether a role grants an admin permission.
-	Permits        func(role, permission string) bool
+	// Permits reports whether a user caller holds an admin permission; nil
+	// denies every admin method.
+	Permits        func(ctx context.Context, c *Caller, permission string) (bool, error)
 	Log            zerolog.Logger
 	Limits         Limits
 	TrustedProxies []netip.Prefix
@@ -60,7 +61,7 @@ func NewHandler(cfg Config) *Handler {
 		cfg.Limits = DefaultLimits
 	}
 	if cfg.Permits == nil {
-		cfg.Permits = func(string, string) bool { return false }
+		cfg.Permits = func(context.Context, *Caller, string) (bool, error) { return false, nil }
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -384,7 +385,14 @@ func (x *exchange) admit(m *Method) *fault.Error {
 		if c.Kind != CallerUser {
 			return deny(c)
 		}
-		if !x.h.cfg.Permits(c.Role, m.Permission) {
+		ok, err := x.h.cfg.Permits(x.r.Context(), c, m.Permission)
+		if err != nil {
+			if fe, coded := fault.As(err); coded {
+				return fe
+			}
+			return fault.Wrap(fault.Unavailable, err)
+		}
+		if !ok {
 			return fault.New(fault.Forbidden)
 		}
 	default:

@@ -1,0 +1,261 @@
+// Package account is partnergate's domain core for accounts: registering a
+// user, checking a login with its brute-force throttles, and sessions. Every
+// seed namespace calls these functions; none re-implements them.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"partnergate/methods/password"
+	"partnergate/rpc/fault"
+	"partnergate/store"
+	"partnergate/store/kv"
+)
+
+// Throttle settings for logins (SECURITY.md 5).
+type Throttle struct {
+	// FreeFailures is how many failures an account may have before backoff.
+	FreeFailures int64
+	// IPFreeFailures is the same for one client IP over every account.
+	IPFreeFailures int64
+	// MaxBackoff caps the exponential backoff.
+	MaxBackoff time.Duration
+	// HourlyAttempts caps attempts per account per hour, backoff or not.
+	HourlyAttempts int64
+	// Window is how long failures are remembered after the last one.
+	Window time.Duration
+}
+
+// DefaultThrottle is the documented default.
+var DefaultThrottle = Throttle{FreeFailures: 5, IPFreeFailures: 20, MaxBackoff: 15 * time.Minute, HourlyAttempts: 100, Window: time.Hour}
+
+// SessionPolicy sets session lifetimes (SECURITY.md 11).
+type SessionPolicy struct {
+	Idle     time.Duration
+	Absolute time.Duration
+}
+
+// DefaultSessionPolicy is the documented default.
+var DefaultSessionPolicy = SessionPolicy{Idle: 14 * 24 * time.Hour, Absolute: 30 * 24 * time.Hour}
+
+// Service is the account core. Its fields are its dependencies, set in cmd.
+type Service struct {
+	Store    store.Store
+	KV       *kv.KV
+	Hasher   *password.Hasher
+	Throttle Throttle
+	Sessions SessionPolicy
+	Now      func() time.Time
+	Log      zerolog.Logger
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Registration is what Register needs. Email is required; the rest optional.
+type Registration struct {
+	Email     string
+	Password  string
+	FirstName string
+	LastName  string
+}
+
+// Register validates, hashes and stores a new user. It returns
+// fault.EmailInvalid, a password policy fault, or fault.AlreadyExists when
+// the email is taken in any case.
+func (s *Service) Register(ctx context.Context, reg Registration) (store.User, error) {
+	email, err := ParseEmail(reg.Email)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := password.Check(reg.Password, email.Value, reg.FirstName, reg.LastName); err != nil {
+		return store.User{}, err
+	}
+	// Look before hashing: a taken email costs no argon2 time. The unique
+	// index still decides races.
+	if _, err := s.Store.UserByIdentifier(ctx, store.KindEmail, email.Norm); err == nil {
+		return store.User{}, fault.New(fault.AlreadyExists)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, storeFault("look up email", err)
+	}
+	hash, err := s.Hasher.Hash(ctx, reg.Password)
+	if err != nil {
+		return store.User{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return store.User{}, fmt.Errorf("account: new id: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	u := store.User{
+		ID: id.String(), Created: now, Updated: now, State: store.StateActive, IsNew: true,
+		FirstName: reg.FirstName, LastName: reg.LastName,
+	}
+	ident := store.Identifier{UserID: u.ID, Kind: store.KindEmail, Value: email.Value, Norm: email.Norm}
+	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Identifiers: []store.Identifier{ident}, PasswordHash: hash})
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return store.User{}, fault.New(fault.AlreadyExists)
+	}
+	if err != nil {
+		return store.User{}, storeFault("create user", err)
+	}
+	u.Identifiers = []store.Identifier{ident}
+	s.Log.Info().Str("event", "user.registered").Str("user", u.ID).Msg("audit")
+	return u, nil
+}
+
+// Login is a login attempt: an identifier of some kind and a password.
+type Login struct {
+	Kind     string // store.KindEmail, KindPhone or KindUsername
+	Norm     string // normalised identifier
+	Password string
+	IP       string
+}
+
+// CheckPassword is every login's core: throttles, the argon2id verify (a
+// dummy one for unknown users), failure counting and the user's state, in an
+// order that tells an attacker nothing. Unknown user and wrong password are
+// the same fault.WrongCredentials; a disabled user is revealed only after a
+// correct password.
+func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error) {
+	u, err := s.Store.UserByIdentifier(ctx, l.Kind, l.Norm)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, storeFault("look up login", err)
+	}
+	// Unknown logins get counters of their own name so they throttle exactly
+	// like known ones.
+	subject := "u:" + u.ID
+	if !known {
+		subject = "x:" + l.Kind + ":" + l.Norm
+	}
+	if err := s.admitLogin(ctx, subject, l.IP); err != nil {
+		return store.User{}, err
+	}
+	var hash string
+	if known {
+		c, err := s.Store.Credential(ctx, u.ID)
+		switch {
+		case err == nil:
+			hash = c.PasswordHash
+		case !errors.Is(err, store.ErrNotFound):
+			return store.User{}, storeFault("read credential", err)
+		}
+	}
+	ok, rehash, err := s.Hasher.Verify(ctx, l.Password, hash)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, subject, l.IP); err != nil {
+			return store.User{}, err
+		}
+		s.Log.Info().Str("event", "login.failed").Str("user", u.ID).Str("ip", l.IP).Msg("audit")
+		return store.User{}, fault.New(fault.WrongCredentials)
+	}
+	if err := s.KV.ResetFailures(ctx, subject); err != nil {
+		return store.User{}, storeFault("reset failures", err)
+	}
+	if rehash {
+		if h, err := s.Hasher.Hash(ctx, l.Password); err == nil {
+			if err := s.Store.SetPasswordHash(ctx, u.ID, h); err != nil {
+				s.Log.Warn().Err(err).Str("user", u.ID).Msg("rehash password")
+			}
+		}
+	}
+	if u.State == store.StateDisabled {
+		return store.User{}, fault.New(fault.UserDisabled)
+	}
+	s.Log.Info().Str("event", "login.succeeded").Str("user", u.ID).Str("ip", l.IP).Msg("audit")
+	return u, nil
+}
+
+// admitLogin refuses a login that is backed off, per account or per IP, or
+// over the hourly cap. It fails closed when Redis is down.
+func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
+	t := s.Throttle
+	now := s.now()
+	f, err := s.KV.Failures(ctx, subject)
+	if err != nil {
+		return storeFault("read failures", err)
+	}
+	if wait := backoff(f, t.FreeFailures, t.MaxBackoff, now); wait > 0 {
+		return fault.Throttle(wait)
+	}
+	if ip != "" {
+		fi, err := s.KV.Failures(ctx, "ip:"+ip)
+		if err != nil {
+			return storeFault("read ip failures", err)
+		}
+		if wait := backoff(fi, t.IPFreeFailures, t.MaxBackoff, now); wait > 0 {
+			return fault.Throttle(wait)
+		}
+	}
+	n, err := s.KV.Incr(ctx, "attempts:"+subject, time.Hour)
+	if err != nil {
+		return storeFault("count attempts", err)
+	}
+	if n > t.HourlyAttempts {
+		return fault.Throttle(time.Hour / 4)
+	}
+	return nil
+}
+
+func (s *Service) recordFailure(ctx context.Context, subject, ip string) error {
+	if _, err := s.KV.AddFailure(ctx, subject, s.Throttle.Window); err != nil {
+		return storeFault("count failure", err)
+	}
+	if ip != "" {
+		if _, err := s.KV.AddFailure(ctx, "ip:"+ip, s.Throttle.Window); err != nil {
+			return storeFault("count ip failure", err)
+		}
+	}
+	return nil
+}
+
+// backoff is how long to wait after f's last failure: nothing up to free
+// failures, then 1 s doubling with each further failure, capped.
+func backoff(f kv.Failures, free int64, max time.Duration, now time.Time) time.Duration {
+	if f.Count < free {
+		return 0
+	}
+	d := max
+	if shift := f.Count - free; shift < 30 {
+		d = min(time.Second<<shift, max)
+	}
+	if wait := f.Last.Add(d).Sub(now); wait > 0 {
+		return wait
+	}
+	return 0
+}
+
+// User returns a user by id, or fault.NotFound.
+func (s *Service) User(ctx context.Context, id string) (store.User, error) {
+	u, err := s.Store.UserByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return store.User{}, storeFault("read user", err)
+	}
+	return u, nil
+}
+
+// storeFault maps storage failures: an unreachable store is Unavailable (the
+// caller may retry), anything else internal.
+func storeFault(op string, err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return fault.Wrap(fault.Unavailable, fmt.Errorf("account: %s: %w", op, err))
+	}
+	return fmt.Errorf("account: %s: %w", op, err)
+}

@@ -1,0 +1,61 @@
+// Package dev serves dev.outbox.list, registered only in --dev mode (which
+// the server refuses unless it listens on loopback), so integration tests can
+// read the codes and links the gateway would have delivered.
+package dev
+
+import (
+	"net/http"
+	"time"
+
+	"partnergate/rpc"
+	"partnergate/rpc/fault"
+	"partnergate/store"
+)
+
+// Service is the dev.* namespace.
+type Service struct {
+	Store store.Store
+}
+
+// Methods declares the namespace.
+func (s *Service) Methods() []rpc.Method {
+	return []rpc.Method{
+		{Name: "dev.outbox.list", Go: "OutboxList", Access: rpc.Public, Positional: []string{"to"},
+			Doc: "Dev mode only: lists the messages queued for an email or phone, newest first."},
+	}
+}
+
+// OutboxParams names the recipient.
+type OutboxParams struct {
+	To string `json:"to" rpc:"required,max=254"`
+}
+
+// OutboxMessage is one queued message.
+type OutboxMessage struct {
+	Channel string    `json:"channel"`
+	To      string    `json:"to"`
+	Subject string    `json:"subject"`
+	Body    string    `json:"body"`
+	Created time.Time `json:"created"`
+}
+
+// OutboxResult lists messages.
+type OutboxResult struct {
+	Messages []OutboxMessage `json:"messages"`
+}
+
+// OutboxList is dev.outbox.list.
+func (s *Service) OutboxList(r *http.Request, p *OutboxParams, res *OutboxResult) error {
+	if p.To == "" {
+		return fault.Field(fault.Invalid, "to", "required")
+	}
+	ms, err := s.Store.MessagesTo(r.Context(), p.To, 100)
+	if err != nil {
+		return err
+	}
+	res.Messages = make([]OutboxMessage, 0, len(ms))
+	for _, m := range ms {
+		res.Messages = append(res.Messages, OutboxMessage{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Created: m.Created.UTC()})
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+// Package system serves the gateway's own public methods: system.ping,
+// system.time and system.version.
+package system
+
+import (
+	"net/http"
+	"runtime"
+	"time"
+
+	"partnergate/rpc"
+)
+
+// Service is the system.* namespace.
+type Service struct {
+	Release string
+	Commit  string
+	Now     func() time.Time
+}
+
+// Methods declares the namespace.
+func (s *Service) Methods() []rpc.Method {
+	return []rpc.Method{
+		{Name: "system.ping", Go: "Ping", Access: rpc.Public, Doc: "Answers pong: the gateway is up.", Positional: []string{}},
+		{Name: "system.time", Go: "Time", Access: rpc.Public, Doc: "Returns the server's time.", Positional: []string{}},
+		{Name: "system.version", Go: "Version", Access: rpc.Public, Doc: "Returns the server's version.", Positional: []string{}},
+	}
+}
+
+// Empty is the params of methods that take none.
+type Empty struct{}
+
+// PingResult is system.ping's data.
+type PingResult struct {
+	Pong bool `json:"pong"`
+}
+
+// Ping is system.ping.
+func (s *Service) Ping(_ *http.Request, _ *Empty, res *PingResult) error {
+	res.Pong = true
+	return nil
+}
+
+// TimeResult is system.time's data.
+type TimeResult struct {
+	Time time.Time `json:"time"`
+	Unix int64     `json:"unixMs"`
+}
+
+// Time is system.time.
+func (s *Service) Time(_ *http.Request, _ *Empty, res *TimeResult) error {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	t := now().UTC()
+	res.Time, res.Unix = t, t.UnixMilli()
+	return nil
+}
+
+// VersionResult is system.version's data.
+type VersionResult struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Go      string `json:"go"`
+}
+
+// Version is system.version.
+func (s *Service) Version(_ *http.Request, _ *Empty, res *VersionResult) error {
+	res.Version, res.Commit, res.Go = s.Release, s.Commit, runtime.Version()
+	return nil
+}
