@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"partnergate/methods/account"
+	"partnergate/methods/partners"
+	"partnergate/rpc/client"
+	"partnergate/store"
+)
+
+// openAdmin opens what the administrative commands need: the SQL store and
+// the keys, not Redis, so they work beside running servers in embedded mode.
+func openAdmin(ctx context.Context, fs *flag.FlagSet, args []string, getenv func(string) string, stderr io.Writer) (*Main, error) {
+	fs.SetOutput(stderr)
+	cfg, err := LoadConfig(fs, args, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.LogLevel = "warn"
+	m := NewMain(cfg, stderr)
+	if err := m.openRing(); err != nil {
+		return nil, err
+	}
+	if err := m.openStore(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	m, err := openAdmin(ctx, flag.NewFlagSet("migrate", flag.ContinueOnError), args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.store.Dialect())
+	return nil
+}
+
+func runPartners(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("want create, list or revoke")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("partners "+sub, flag.ContinueOnError)
+	name := fs.String("name", "", "partner name")
+	scopes := fs.String("scopes", "", `comma- or space-separated scopes: namespace prefixes ("auth", "admin.users") or "*"`)
+	m, err := openAdmin(ctx, fs, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	ps := partners.New(m.store, nil, m.ring, nil)
+	switch sub {
+	case "create":
+		sc := strings.FieldsFunc(*scopes, func(r rune) bool { return r == ',' || r == ' ' })
+		created, err := ps.Create(ctx, *name, sc)
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(created)
+		fmt.Fprintln(stdout, string(b))
+	case "list":
+		list, err := ps.List(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KID\tNAME\tSCOPES\tCREATED\tREVOKED")
+		for _, p := range list {
+			revoked := "-"
+			if p.Revoked != nil {
+				revoked = p.Revoked.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.KID, p.Name, strings.Join(p.Scopes, ","), p.Created.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return errors.New("usage: partners revoke KID")
+		}
+		if err := ps.Revoke(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s (running servers stop accepting it within %s)\n", fs.Arg(0), partners.CacheTTL)
+	default:
+		return fmt.Errorf("unknown partners command %q: want create, list or revoke", sub)
+	}
+	return nil
+}
+
+func runUsers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "grant" {
+		return errors.New("usage: users grant --email E --role R")
+	}
+	fs := flag.NewFlagSet("users grant", flag.ContinueOnError)
+	email := fs.String("email", "", "the user's email")
+	role := fs.String("role", "", `role to set ("admin"; empty removes the role)`)
+	m, err := openAdmin(ctx, fs, args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	e, err := account.ParseEmail(*email)
+	if err != nil {
+		return fmt.Errorf("--email: %w", err)
+	}
+	u, err := m.store.UserByIdentifier(ctx, store.KindEmail, e.Norm)
+	if err != nil {
+		return fmt.Errorf("find %s: %w", *email, err)
+	}
+	if err := m.store.SetUserRole(ctx, u.ID, *role); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s now has role %q\n", u.ID, *role)
+	return nil
+}
+
+func runCall(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := getenv("PARTNERGATE_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	def := getenv("PARTNERGATE_URL")
+	if def == "" {
+		def = "http://" + addr
+	}
+	url := fs.String("url", def, "gateway base URL (env PARTNERGATE_URL)")
+	kid := fs.String("key", getenv("PARTNERGATE_KEY"), "partner key id (env PARTNERGATE_KEY)")
+	secret := fs.String("secret", getenv("PARTNERGATE_SECRET"), "partner secret (env PARTNERGATE_SECRET)")
+	token := fs.String("token", getenv("PARTNERGATE_TOKEN"), "bearer session token (env PARTNERGATE_TOKEN)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		return errors.New(`usage: partnergate call [--key KID --secret S] METHOD ['{"param":"value"}']`)
+	}
+	var params any
+	if fs.NArg() == 2 {
+		raw := json.RawMessage(fs.Arg(1))
+		if !json.Valid(raw) {
+			return errors.New("params are not valid JSON")
+		}
+		params = raw
+	}
+	c := client.New(*url)
+	switch {
+	case *kid != "":
+		c = c.WithPartner(*kid, *secret)
+	case *token != "":
+		c = c.WithToken(*token)
+	}
+	resp, err := c.CallRaw(ctx, fs.Arg(0), params)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(resp)
+	var out bytes.Buffer
+	_ = json.Indent(&out, b, "", "  ")
+	fmt.Fprintln(stdout, out.String())
+	if err := resp.Decode(nil); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"partnergate/methods/access"
+	"partnergate/methods/password"
+	"partnergate/rpc"
+)
+
+// Config is every setting. Each has an environment variable and a flag of the
+// same meaning; flags win. docs/configuration.md lists them.
+type Config struct {
+	Addr          string
+	DatabaseURL   string
+	RedisURL      string
+	DataDir       string
+	SecretKey     string
+	SecretKeyFile string
+	Dev           bool
+	LogLevel      string
+	PprofAddr     string
+
+	TrustedProxies []netip.Prefix
+	Limits         rpc.Limits
+
+	Argon2                       password.Params
+	HashSlots                    int
+	HashWait                     time.Duration
+	Rates                        map[string]access.Rate
+	Shutdown                     time.Duration
+	SessionIdle, SessionAbsolute time.Duration
+}
+
+// setting is one documented setting.
+type setting struct {
+	env, flag, def, doc string
+	set                 func(c *Config, v string) error
+}
+
+func settings() []setting {
+	str := func(p func(c *Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *p(c) = v; return nil }
+	}
+	dur := func(p func(c *Config) *time.Duration) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("want a duration like 30s, got %q", v)
+			}
+			*p(c) = d
+			return nil
+		}
+	}
+	num := func(p func(c *Config) *int, lo int) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo {
+				return fmt.Errorf("want a whole number ≥ %d, got %q", lo, v)
+			}
+			*p(c) = n
+			return nil
+		}
+	}
+	return []setting{
+		{"PARTNERGATE_ADDR", "addr", "127.0.0.1:8080", "address to listen on", str(func(c *Config) *string { return &c.Addr })},
+		{"DATABASE_URL", "database-url", "", "Postgres URL (postgres://…); unset: embedded SQLite", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"REDIS_URL", "redis-url", "", "redis://, rediss:// or host:port,host:port (Cluster); unset: in-process Redis", str(func(c *Config) *string { return &c.RedisURL })},
+		{"PARTNERGATE_DATA_DIR", "data-dir", "./data", "embedded mode's directory (SQLite file, generated key)", str(func(c *Config) *string { return &c.DataDir })},
+		{"PARTNERGATE_SECRET_KEY", "secret-key", "", "comma-separated base64 32-byte keys, current first (rotation)", str(func(c *Config) *string { return &c.SecretKey })},
+		{"PARTNERGATE_SECRET_KEY_FILE", "secret-key-file", "", "file holding the keys, one per line; default DATA_DIR/secret.key", str(func(c *Config) *string { return &c.SecretKeyFile })},
+		{"PARTNERGATE_DEV", "dev", "false", "dev mode: outbox readable by dev.outbox.list; loopback only", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Dev = b
+			return err
+		}},
+		{"PARTNERGATE_LOG_LEVEL", "log-level", "info", "debug, info, warn, error or disabled", str(func(c *Config) *string { return &c.LogLevel })},
+		{"PARTNERGATE_PPROF_ADDR", "pprof-addr", "", "serve net/http/pprof on this (loopback) address; unset: off", str(func(c *Config) *string { return &c.PprofAddr })},
+		{"PARTNERGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed", func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s == "" {
+					continue
+				}
+				p, err := netip.ParsePrefix(s)
+				if err != nil {
+					a, aerr := netip.ParseAddr(s)
+					if aerr != nil {
+						return fmt.Errorf("not a CIDR or address: %q", s)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+			return nil
+		}},
+		{"PARTNERGATE_MAX_BODY", "max-body", "1048576", "largest request body, bytes", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("want bytes ≥ 1024, got %q", v)
+			}
+			c.Limits.MaxBody = n
+			return nil
+		}},
+		{"PARTNERGATE_MAX_BATCH", "max-batch", "100", "most calls in one batch", num(func(c *Config) *int { return &c.Limits.MaxBatch }, 1)},
+		{"PARTNERGATE_MAX_DEPTH", "max-depth", "32", "deepest JSON nesting", num(func(c *Config) *int { return &c.Limits.MaxDepth }, 2)},
+		{"PARTNERGATE_ARGON2_MEMORY", "argon2-memory", "19456", "argon2id memory, KiB", func(c *Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil || n < 8 {
+				return fmt.Errorf("want KiB ≥ 8, got %q", v)
+			}
+			c.Argon2.Memory = uint32(n)
+			return nil
+		}},
+		{"PARTNERGATE_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id iterations", func(c *Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want ≥ 1, got %q", v)
+			}
+			c.Argon2.Iterations = uint32(n)
+			return nil
+		}},
+		{"PARTNERGATE_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", func(c *Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 8)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want 1 to 255, got %q", v)
+			}
+			c.Argon2.Parallelism = uint8(n)
+			return nil
+		}},
+		{"PARTNERGATE_HASH_SLOTS", "hash-slots", strconv.Itoa(2 * runtime.NumCPU()), "argon2id hashes at once (default 2 × cores)", num(func(c *Config) *int { return &c.HashSlots }, 1)},
+		{"PARTNERGATE_HASH_WAIT", "hash-wait", "25ms", "longest wait for a hashing slot before answering throttled", dur(func(c *Config) *time.Duration { return &c.HashWait })},
+		{"PARTNERGATE_RATES", "rates", "", "rate classes, e.g. login=6000/1m/300,register=1200/1m/100 (limit/per/burst)", func(c *Config, v string) error {
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item == "" {
+					continue
+				}
+				name, spec, ok := strings.Cut(item, "=")
+				parts := strings.Split(spec, "/")
+				if !ok || len(parts) != 3 {
+					return fmt.Errorf("want class=limit/per/burst, got %q", item)
+				}
+				limit, e1 := strconv.Atoi(parts[0])
+				per, e2 := time.ParseDuration(parts[1])
+				burst, e3 := strconv.Atoi(parts[2])
+				if e1 != nil || e2 != nil || e3 != nil || limit < 1 || per <= 0 || burst < 1 {
+					return fmt.Errorf("bad rate %q", item)
+				}
+				if _, known := c.Rates[name]; !known {
+					return fmt.Errorf("unknown rate class %q", name)
+				}
+				c.Rates[name] = access.Rate{Limit: limit, Per: per, Burst: burst}
+			}
+			return nil
+		}},
+		{"PARTNERGATE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long SIGTERM waits for calls in flight", dur(func(c *Config) *time.Duration { return &c.Shutdown })},
+		{"PARTNERGATE_SESSION_IDLE", "session-idle", "336h", "session idle timeout (sliding)", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
+		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
+	}
+}
+
+// LoadConfig reads the environment, then flags from args.
+func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Config{Rates: map[string]access.Rate{}}
+	for k, v := range access.DefaultRates {
+		c.Rates[k] = v
+	}
+	var errs []error
+	for _, s := range settings() {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if v != "" || s.def == "" {
+			if err := s.set(&c, v); err != nil && v != "" {
+				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
+			}
+		}
+		usage := s.doc + " (env " + s.env + ")"
+		if s.def == "false" {
+			fs.BoolFunc(s.flag, usage, func(v string) error { return s.set(&c, v) })
+		} else {
+			fs.Func(s.flag, usage, func(v string) error { return s.set(&c, v) })
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks settings that depend on each other.
+func (c *Config) Validate() error {
+	if c.SessionAbsolute < c.SessionIdle {
+		return errors.New("PARTNERGATE_SESSION_ABSOLUTE must be at least PARTNERGATE_SESSION_IDLE")
+	}
+	if c.Dev {
+		host, _, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return fmt.Errorf("PARTNERGATE_ADDR: %w", err)
+		}
+		if !isLoopback(host) {
+			return fmt.Errorf("--dev is refused unless listening on loopback, and %s is not", c.Addr)
+		}
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if err != nil || !isLoopback(host) {
+			return fmt.Errorf("PARTNERGATE_PPROF_ADDR must be a loopback address, got %q", c.PprofAddr)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// keyFile is where the keys are read from when PARTNERGATE_SECRET_KEY is unset.
+func (c *Config) keyFile() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.DataDir, "secret.key")
+}
+
+// dsn is the SQL store's address: Postgres when configured, else the file.
+func (c *Config) dsn() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "partnergate.db")
+}

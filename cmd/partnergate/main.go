@@ -1,0 +1,72 @@
+// Command partnergate serves the account and authentication gateway and
+// administers it: serve, migrate, partners, users, call, version.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Build information, set with -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: partnergate [command] [flags]
+
+commands:
+  serve                         serve the gateway (the default)
+  migrate                       apply database migrations and exit
+  partners create --name N --scopes S   create a partner key; prints {"kid","secret"}
+  partners list                 list partner keys (no secrets)
+  partners revoke KID           revoke a partner key
+  users grant --email E --role R        set a user's role ("" removes it)
+  call [--url U] [--key KID --secret S] METHOD [JSON]   sign and post one call
+  version                       print the version
+
+Settings come from the environment or flags: partnergate serve -h lists them.
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, args, getenv, stderr)
+	case "migrate":
+		err = runMigrate(ctx, args, getenv, stdout, stderr)
+	case "partners":
+		err = runPartners(ctx, args, getenv, stdout, stderr)
+	case "users":
+		err = runUsers(ctx, args, getenv, stdout, stderr)
+	case "call":
+		err = runCall(ctx, args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "partnergate %s (%s)\n", version, commit)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "partnergate: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "partnergate %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}

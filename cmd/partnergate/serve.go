@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"partnergate/methods/access"
+	"partnergate/methods/account"
+	"partnergate/methods/auth"
+	"partnergate/methods/dev"
+	"partnergate/methods/keyring"
+	"partnergate/methods/partners"
+	"partnergate/methods/password"
+	"partnergate/methods/system"
+	"partnergate/rpc"
+	"partnergate/store/kv"
+	"partnergate/store/sqlstore"
+)
+
+// Main is one gateway process: its settings, what it opened, and its server.
+// Tests build one on port 0 with a temporary data directory.
+type Main struct {
+	Config Config
+	Log    zerolog.Logger
+
+	store      *sqlstore.Store
+	redis      redis.UniversalClient
+	closeRedis func()
+	ring       *keyring.Ring
+	handler    *rpc.Handler
+	server     *http.Server
+	pprof      *http.Server
+	ln         net.Listener
+}
+
+// NewMain returns a Main for cfg logging to logw.
+func NewMain(cfg Config, logw io.Writer) *Main {
+	lvl, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil || cfg.LogLevel == "" {
+		lvl = zerolog.InfoLevel
+	}
+	return &Main{Config: cfg, Log: zerolog.New(logw).Level(lvl).With().Timestamp().Logger()}
+}
+
+// openStore opens and migrates the SQL store, embedded or Postgres.
+func (m *Main) openStore(ctx context.Context) error {
+	c := &m.Config
+	if c.DatabaseURL == "" {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+	}
+	st, err := sqlstore.Open(ctx, c.dsn())
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m.store = st
+	return nil
+}
+
+func (m *Main) openRing() error {
+	var err error
+	if m.Config.SecretKey != "" {
+		m.ring, err = keyring.Parse(m.Config.SecretKey)
+	} else {
+		m.ring, err = keyring.LoadOrCreate(m.Config.keyFile())
+	}
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	return nil
+}
+
+// Open opens the stores and builds every service. Nothing listens yet.
+func (m *Main) Open(ctx context.Context) error {
+	c := &m.Config
+	if err := m.openRing(); err != nil {
+		return err
+	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if c.RedisURL != "" {
+		cl, err := kv.Open(ctx, c.RedisURL)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		m.redis, m.closeRedis = cl, func() { cl.Close() }
+	} else {
+		cl, closeFn, err := kv.Embedded()
+		if err != nil {
+			return fmt.Errorf("embedded redis: %w", err)
+		}
+		m.redis, m.closeRedis = cl, closeFn
+	}
+	if c.DatabaseURL == "" || c.RedisURL == "" {
+		m.Log.Warn().Bool("embeddedSQL", c.DatabaseURL == "").Bool("embeddedRedis", c.RedisURL == "").
+			Str("dataDir", c.DataDir).
+			Msg("embedded mode: SQLite under the data dir and/or in-process Redis; one process only, in-process Redis state is lost at exit. Set DATABASE_URL and REDIS_URL for production.")
+	}
+	kvs := kv.New(m.redis)
+
+	hasher, err := password.NewHasher(c.Argon2, c.HashSlots, c.HashWait)
+	if err != nil {
+		return err
+	}
+	accounts := &account.Service{
+		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
+		Throttle: account.DefaultThrottle,
+		Sessions: account.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
+	}
+	ps := partners.New(m.store, kvs, m.ring, nil)
+
+	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := rpc.NewRegistry(promReg)
+	sys := &system.Service{Release: version, Commit: commit}
+	authSvc := &auth.Service{Accounts: accounts}
+	if err := reg.Register(sys, sys.Methods()...); err != nil {
+		return err
+	}
+	if err := reg.Register(authSvc, authSvc.Methods()...); err != nil {
+		return err
+	}
+	if c.Dev {
+		d := &dev.Service{Store: m.store}
+		if err := reg.Register(d, d.Methods()...); err != nil {
+			return err
+		}
+		m.Log.Warn().Msg("dev mode: dev.outbox.list exposes queued codes; never use in production")
+	}
+	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
+	if err != nil {
+		return err
+	}
+	roles := &access.Roles{Store: m.store}
+	m.handler = rpc.NewHandler(rpc.Config{
+		Registry:       reg,
+		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts},
+		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
+		Permits:        roles.Permits,
+		Log:            m.Log,
+		Limits:         c.Limits,
+		TrustedProxies: c.TrustedProxies,
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/rpc", m.handler)
+	mux.Handle(rpc.PathPrefix, m.handler)
+	mux.Handle("/openrpc.json", disc)
+	mux.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("/readyz", m.ready)
+	mux.HandleFunc("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		// No method issues JWTs yet; the set is empty until one does.
+		writeStatus(w, http.StatusOK, `{"keys":[]}`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusNotFound, `{"error":"not found","hint":"POST JSON-RPC 2.0 to /rpc"}`)
+	})
+	m.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	if c.PprofAddr != "" {
+		pm := http.NewServeMux()
+		pm.HandleFunc("/debug/pprof/", pprof.Index)
+		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pm.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		m.pprof = &http.Server{Addr: c.PprofAddr, Handler: pm, ReadHeaderTimeout: 5 * time.Second}
+	}
+	return nil
+}
+
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := m.store.Ping(ctx); err != nil {
+		writeStatus(w, http.StatusServiceUnavailable, `{"status":"unavailable","failing":"database"}`)
+		return
+	}
+	if err := m.redis.Ping(ctx).Err(); err != nil {
+		writeStatus(w, http.StatusServiceUnavailable, `{"status":"unavailable","failing":"redis"}`)
+		return
+	}
+	writeStatus(w, http.StatusOK, `{"status":"ready"}`)
+}
+
+func writeStatus(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// Listen binds the configured address (port 0 picks a free one).
+func (m *Main) Listen() error {
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.ln = ln
+	return nil
+}
+
+// Addr is the bound address, after Listen.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Handler is the transport, for in-process callers.
+func (m *Main) Handler() *rpc.Handler { return m.handler }
+
+// Serve serves until ctx ends, then shuts down gracefully: stop accepting,
+// finish calls in flight (up to the shutdown timeout), close the stores.
+func (m *Main) Serve(ctx context.Context) error {
+	m.Log.Info().Str("addr", m.Addr()).Str("version", version).Msg("listening")
+	errc := make(chan error, 1)
+	go func() { errc <- m.server.Serve(m.ln) }()
+	if m.pprof != nil {
+		go func() {
+			if err := m.pprof.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Log.Error().Err(err).Msg("pprof")
+			}
+		}()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	m.Log.Info().Msg("shutting down: finishing calls in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), m.Config.Shutdown)
+	defer cancel()
+	err := m.server.Shutdown(sctx)
+	if m.pprof != nil {
+		_ = m.pprof.Shutdown(sctx)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	m.Log.Info().Msg("stopped")
+	return nil
+}
+
+// Close releases the stores.
+func (m *Main) Close() error {
+	var errs []error
+	if m.closeRedis != nil {
+		m.closeRedis()
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := LoadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, stderr)
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if err := m.Listen(); err != nil {
+		return err
+	}
+	return m.Serve(ctx)
+}
