@@ -197,31 +197,48 @@ func parseRequest(raw []byte) (request, *ProtocolError) {
 	var version, method []byte
 	var seen [4]bool
 	var bad *ProtocolError
+	// Read every member even after a fault, so the error can echo the id.
 	_ = eachMember(raw, func(q, v []byte) error {
 		key, err := unquote(q)
 		if err != nil {
-			bad = protoErr(CodeInvalidRequest, "member name is not valid UTF-8")
-			return err
+			if bad == nil {
+				bad = protoErr(CodeInvalidRequest, "member name is not valid UTF-8")
+			}
+			return nil
 		}
 		slot := -1
 		switch key {
 		case "jsonrpc":
-			slot, version = 0, v
+			slot = 0
 		case "method":
-			slot, method = 1, v
+			slot = 1
 		case "params":
-			slot, req.params = 2, v
+			slot = 2
 		case "id":
-			slot, req.id, req.hasID = 3, v, true
+			slot = 3
 		default:
-			bad = protoErr(CodeInvalidRequest, fmt.Sprintf("unknown member %q", key))
-			return errBadString
+			if bad == nil {
+				bad = protoErr(CodeInvalidRequest, fmt.Sprintf("unknown member %q", key))
+			}
+			return nil
 		}
 		if seen[slot] {
-			bad = protoErr(CodeInvalidRequest, fmt.Sprintf("member %q appears twice", key))
-			return errBadString
+			if bad == nil {
+				bad = protoErr(CodeInvalidRequest, fmt.Sprintf("member %q appears twice", key))
+			}
+			return nil
 		}
 		seen[slot] = true
+		switch slot {
+		case 0:
+			version = v
+		case 1:
+			method = v
+		case 2:
+			req.params = v
+		case 3:
+			req.id, req.hasID = v, true
+		}
 		return nil
 	})
 	if req.hasID {

@@ -1,0 +1,340 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"partnergate/store"
+)
+
+// profileCols are the user columns written from a store.User, in the order
+// profileArgs returns them. Create and update both use them so a new column
+// is added in one place.
+var profileCols = []string{
+	"state", "role", "is_new",
+	"first_name", "last_name", "company_name", "company_title", "birthday",
+	"hometown", "education", "zip_code", "description", "link_url",
+	"privacy_mode", "avatar", "avatar3d", "params",
+	"identity_type", "identity_name", "z_address",
+	"public_room_count", "contact_count", "pending_contact_count",
+	"new_invitations_count", "pending_request_count",
+	"new_notifications_count", "ideal_match_count",
+}
+
+func profileArgs(u *store.User) []any {
+	return []any{
+		u.State, u.Role, u.IsNew,
+		u.FirstName, u.LastName, u.CompanyName, u.CompanyTitle, u.Birthday,
+		u.Hometown, u.Education, u.ZipCode, u.Description, u.LinkURL,
+		u.PrivacyMode, u.Avatar, u.Avatar3D, u.Params,
+		u.IdentityType, u.IdentityName, u.ZAddress,
+		u.PublicRoomCount, u.ContactCount, u.PendingContactCount,
+		u.NewInvitationsCount, u.PendingRequestCount,
+		u.NewNotificationsCount, u.IdealMatchCount,
+	}
+}
+
+var (
+	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, " + strings.Join(profileCols, ", ") +
+		") VALUES (?, ?, ?" + strings.Repeat(", ?", len(profileCols)) + ")"
+	updateUserSQL = "UPDATE users SET updated_at = ?, " + strings.Join(profileCols, " = ?, ") +
+		" = ? WHERE id = ?"
+	// selectUserSQL returns one row per identifier (or one row with NULL
+	// identifier columns), so a user and its identifiers come from a single
+	// statement and hence a single snapshot. Callers append the WHERE.
+	selectUserSQL = "SELECT u.id, u.created_at, u.updated_at, u." + strings.Join(profileCols, ", u.") +
+		", i.kind AS i_kind, i.value AS i_value, i.norm AS i_norm, i.verified AS i_verified" +
+		" FROM users u LEFT JOIN identifiers i ON i.user_id = u.id "
+)
+
+// userRow mirrors selectUserSQL's columns.
+type userRow struct {
+	ID        string `db:"id"`
+	CreatedAt int64  `db:"created_at"`
+	UpdatedAt int64  `db:"updated_at"`
+	State     string `db:"state"`
+	Role      string `db:"role"`
+	IsNew     bool   `db:"is_new"`
+
+	FirstName    string `db:"first_name"`
+	LastName     string `db:"last_name"`
+	CompanyName  string `db:"company_name"`
+	CompanyTitle string `db:"company_title"`
+	Birthday     string `db:"birthday"`
+	Hometown     string `db:"hometown"`
+	Education    string `db:"education"`
+	ZipCode      string `db:"zip_code"`
+	Description  string `db:"description"`
+	LinkURL      string `db:"link_url"`
+	PrivacyMode  int    `db:"privacy_mode"`
+	Avatar       string `db:"avatar"`
+	Avatar3D     string `db:"avatar3d"`
+	Params       string `db:"params"`
+	IdentityType int    `db:"identity_type"`
+	IdentityName string `db:"identity_name"`
+	ZAddress     string `db:"z_address"`
+
+	PublicRoomCount       int `db:"public_room_count"`
+	ContactCount          int `db:"contact_count"`
+	PendingContactCount   int `db:"pending_contact_count"`
+	NewInvitationsCount   int `db:"new_invitations_count"`
+	PendingRequestCount   int `db:"pending_request_count"`
+	NewNotificationsCount int `db:"new_notifications_count"`
+	IdealMatchCount       int `db:"ideal_match_count"`
+
+	IKind     sql.NullString `db:"i_kind"`
+	IValue    sql.NullString `db:"i_value"`
+	INorm     sql.NullString `db:"i_norm"`
+	IVerified sql.NullBool   `db:"i_verified"`
+}
+
+func (r *userRow) user() store.User {
+	return store.User{
+		ID:      r.ID,
+		Created: fromMicros(r.CreatedAt),
+		Updated: fromMicros(r.UpdatedAt),
+		State:   r.State,
+		Role:    r.Role,
+		IsNew:   r.IsNew,
+
+		FirstName:    r.FirstName,
+		LastName:     r.LastName,
+		CompanyName:  r.CompanyName,
+		CompanyTitle: r.CompanyTitle,
+		Birthday:     r.Birthday,
+		Hometown:     r.Hometown,
+		Education:    r.Education,
+		ZipCode:      r.ZipCode,
+		Description:  r.Description,
+		LinkURL:      r.LinkURL,
+		PrivacyMode:  r.PrivacyMode,
+		Avatar:       r.Avatar,
+		Avatar3D:     r.Avatar3D,
+		Params:       r.Params,
+		IdentityType: r.IdentityType,
+		IdentityName: r.IdentityName,
+		ZAddress:     r.ZAddress,
+
+		PublicRoomCount:       r.PublicRoomCount,
+		ContactCount:          r.ContactCount,
+		PendingContactCount:   r.PendingContactCount,
+		NewInvitationsCount:   r.NewInvitationsCount,
+		PendingRequestCount:   r.PendingRequestCount,
+		NewNotificationsCount: r.NewNotificationsCount,
+		IdealMatchCount:       r.IdealMatchCount,
+	}
+}
+
+// queryUser runs selectUserSQL with the given WHERE clause and folds the
+// rows into one user. sql.ErrNoRows when no user matches.
+func (s *Store) queryUser(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (store.User, error) {
+	query := selectUserSQL + where + " ORDER BY i.kind"
+	if s.dialect == DialectPostgres {
+		if _, inTx := q.(*sqlx.Tx); inTx {
+			// Lock the user row for the read-modify-write in UpdateUser.
+			// Only u: the identifiers side of the outer join may be NULL.
+			query += " FOR UPDATE OF u"
+		}
+	}
+	rows, err := q.QueryxContext(ctx, s.rw.Rebind(query), args...)
+	if err != nil {
+		return store.User{}, err
+	}
+	defer rows.Close()
+	var (
+		u     store.User
+		found bool
+	)
+	for rows.Next() {
+		var r userRow
+		if err := rows.StructScan(&r); err != nil {
+			return store.User{}, err
+		}
+		if !found {
+			u, found = r.user(), true
+		}
+		if r.IKind.Valid {
+			u.Identifiers = append(u.Identifiers, store.Identifier{
+				UserID:   r.ID,
+				Kind:     r.IKind.String,
+				Value:    r.IValue.String,
+				Norm:     r.INorm.String,
+				Verified: r.IVerified.Bool,
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.User{}, err
+	}
+	if !found {
+		return store.User{}, sql.ErrNoRows
+	}
+	return u, nil
+}
+
+// CreateUser writes the user, its identifiers and its password hash (when
+// given) in one transaction. A zero Created or Updated is taken from the
+// clock and an empty State means active. ErrAlreadyExists when the id or
+// any identifier (kind, Norm) is taken; nothing is written then.
+func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) error {
+	u := nu.User
+	if u.ID == "" {
+		return errors.New("sqlstore: create user: empty id")
+	}
+	kinds := make(map[string]bool, len(nu.Identifiers))
+	for _, id := range nu.Identifiers {
+		if id.Norm == "" {
+			return fmt.Errorf("sqlstore: create user: %s identifier has an empty norm", id.Kind)
+		}
+		if kinds[id.Kind] {
+			return fmt.Errorf("sqlstore: create user: two %s identifiers", id.Kind)
+		}
+		kinds[id.Kind] = true
+	}
+	now := s.stamp()
+	if u.Created.IsZero() {
+		u.Created = now
+	}
+	if u.Updated.IsZero() {
+		u.Updated = u.Created
+	}
+	if u.State == "" {
+		u.State = store.StateActive
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		args := append([]any{u.ID, micros(u.Created), micros(u.Updated)}, profileArgs(&u)...)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(insertUserSQL), args...); err != nil {
+			return err
+		}
+		for _, id := range nu.Identifiers {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(
+				`INSERT INTO identifiers (user_id, kind, value, norm, verified) VALUES (?, ?, ?, ?, ?)`),
+				u.ID, id.Kind, id.Value, id.Norm, id.Verified); err != nil {
+				return err
+			}
+		}
+		if nu.PasswordHash != "" {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(
+				`INSERT INTO credentials (user_id, password_hash, updated_at) VALUES (?, ?, ?)`),
+				u.ID, nu.PasswordHash, micros(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("create user", err)
+}
+
+// UserByID returns the user with its identifiers, ordered by kind.
+func (s *Store) UserByID(ctx context.Context, id string) (store.User, error) {
+	u, err := s.queryUser(ctx, s.ro, "WHERE u.id = ?", id)
+	if err != nil {
+		return store.User{}, wrap("user by id", err)
+	}
+	return u, nil
+}
+
+// UserByIdentifier returns the user owning (kind, norm), with all of its
+// identifiers.
+func (s *Store) UserByIdentifier(ctx context.Context, kind, norm string) (store.User, error) {
+	u, err := s.queryUser(ctx, s.ro,
+		"WHERE u.id = (SELECT user_id FROM identifiers WHERE kind = ? AND norm = ?)", kind, norm)
+	if err != nil {
+		return store.User{}, wrap("user by identifier", err)
+	}
+	return u, nil
+}
+
+// UpdateUser reads the user, applies fn and writes every profile column plus
+// State, Role and IsNew as fn returned them, all in one transaction (the row
+// is locked on Postgres; SQLite has a single writer). ID, Created and the
+// identifiers are kept from the stored user whatever fn does; Updated comes
+// from the clock. An error from fn is returned unchanged and nothing is
+// written.
+//
+// fn runs while the write connection is held: on SQLite it must not call
+// back into the store's write methods, which would wait for that connection
+// forever.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(u store.User) (store.User, error)) (store.User, error) {
+	var (
+		out   store.User
+		fnErr error
+	)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := s.queryUser(ctx, tx, "WHERE u.id = ?", id)
+		if err != nil {
+			return err
+		}
+		arg := old
+		arg.Identifiers = slices.Clone(old.Identifiers)
+		nu, err := fn(arg)
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		nu.ID = old.ID
+		nu.Created = old.Created
+		nu.Updated = s.stamp()
+		nu.Identifiers = old.Identifiers
+		args := append([]any{micros(nu.Updated)}, profileArgs(&nu)...)
+		args = append(args, nu.ID)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(updateUserSQL), args...); err != nil {
+			return err
+		}
+		out = nu
+		return nil
+	})
+	if fnErr != nil {
+		return store.User{}, fnErr
+	}
+	if err != nil {
+		return store.User{}, wrap("update user", err)
+	}
+	return out, nil
+}
+
+// SetUserRole sets the role and bumps Updated.
+func (s *Store) SetUserRole(ctx context.Context, id, role string) error {
+	res, err := s.rw.ExecContext(ctx, s.rw.Rebind(`UPDATE users SET role = ?, updated_at = ? WHERE id = ?`),
+		role, micros(s.stamp()), id)
+	return wrap("set user role", mustAffect(res, err))
+}
+
+// DeleteUser removes the user; identifiers and credential go with it through
+// ON DELETE CASCADE.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	res, err := s.rw.ExecContext(ctx, s.rw.Rebind(`DELETE FROM users WHERE id = ?`), id)
+	return wrap("delete user", mustAffect(res, err))
+}
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.ro.GetContext(ctx, &n, `SELECT COUNT(*) FROM users`); err != nil {
+		return 0, wrap("count users", err)
+	}
+	return n, nil
+}
+
+// mustAffect turns "no row matched" into sql.ErrNoRows. Both Postgres and
+// SQLite count matched rows, not changed ones, so an update writing the
+// same values still counts.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}
