@@ -167,6 +167,9 @@ func validName(name string) error {
 	return nil
 }
 
+// Registry returns the handler's registry.
+func (h *Handler) Registry() *Registry { return h.reg }
+
 // Lookup returns the method registered under name.
 func (r *Registry) Lookup(name string) (*Method, bool) {
 	m, ok := r.methods[name]
