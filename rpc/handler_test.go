@@ -204,8 +204,8 @@ func TestTransportFaults(t *testing.T) {
 	big := `{"jsonrpc":"2.0","method":"echo","params":{"text":"` + strings.Repeat("a", 3000) + `"},"id":1}`
 	cases := []struct {
 		name, method, ctype, body string
-		status                   int
-		want                     string
+		status                    int
+		want                      string
 	}{
 		{"GET", http.MethodGet, "application/json", "", 405,
 			`{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"HTTP method must be POST"},"id":null}`},

@@ -22,35 +22,35 @@ type Code int
 // accounts, 3xxx validation.
 const (
 	// Access and transport.
-	Unauthenticated   Code = 1001 // the method needs a caller and none was presented
-	Forbidden         Code = 1002 // the caller is known but may not call this method
-	Throttled         Code = 1003 // too many calls; retryAfter says when to retry
-	Unavailable       Code = 1004 // a dependency (database, Redis) is down; retry later
-	SignatureMissing  Code = 1010 // partner headers incomplete
+	Unauthenticated    Code = 1001 // the method needs a caller and none was presented
+	Forbidden          Code = 1002 // the caller is known but may not call this method
+	Throttled          Code = 1003 // too many calls; retryAfter says when to retry
+	Unavailable        Code = 1004 // a dependency (database, Redis) is down; retry later
+	SignatureMissing   Code = 1010 // partner headers incomplete
 	SignatureMalformed Code = 1011 // partner headers present but unparsable
-	KeyUnknown        Code = 1012 // X-Api-Key is unknown or revoked
-	SignatureInvalid  Code = 1013 // HMAC does not match
-	TimestampStale    Code = 1014 // X-Api-Timestamp outside the ±30 s window
-	NonceReplayed     Code = 1015 // X-Api-Nonce already used with this key
-	SessionInvalid    Code = 1020 // bearer token unknown, expired or revoked
-	DevOnly           Code = 1030 // method exists only in --dev mode
+	KeyUnknown         Code = 1012 // X-Api-Key is unknown or revoked
+	SignatureInvalid   Code = 1013 // HMAC does not match
+	TimestampStale     Code = 1014 // X-Api-Timestamp outside the ±30 s window
+	NonceReplayed      Code = 1015 // X-Api-Nonce already used with this key
+	SessionInvalid     Code = 1020 // bearer token unknown, expired or revoked
+	DevOnly            Code = 1030 // method exists only in --dev mode
 
 	// Credentials and accounts.
-	WrongCredentials    Code = 2001 // unknown user or wrong password (never told apart)
-	EmailNotVerified    Code = 2002
-	PhoneNotVerified    Code = 2003
-	NotVerified         Code = 2004 // neither email nor phone verified
-	UserDisabled        Code = 2005
-	AlreadyExists       Code = 2006 // an identifier (email, phone, username) is taken
-	NotFound            Code = 2007
-	PasswordTooShort    Code = 2010
-	PasswordTooLong     Code = 2011
-	PasswordWeak        Code = 2012
+	WrongCredentials Code = 2001 // unknown user or wrong password (never told apart)
+	EmailNotVerified Code = 2002
+	PhoneNotVerified Code = 2003
+	NotVerified      Code = 2004 // neither email nor phone verified
+	UserDisabled     Code = 2005
+	AlreadyExists    Code = 2006 // an identifier (email, phone, username) is taken
+	NotFound         Code = 2007
+	PasswordTooShort Code = 2010
+	PasswordTooLong  Code = 2011
+	PasswordWeak     Code = 2012
 
 	// Validation.
-	Invalid       Code = 3001 // one or more fields failed validation; see fields
-	EmailInvalid  Code = 3002
-	FieldTooLong  Code = 3003
+	Invalid      Code = 3001 // one or more fields failed validation; see fields
+	EmailInvalid Code = 3002
+	FieldTooLong Code = 3003
 )
 
 var messages = map[Code]string{
