@@ -36,7 +36,7 @@ func (c codecRequest) Method() (string, error) { return c.st.m.gorilla, nil }
 
 func (c codecRequest) ReadRequest(args any) error {
 	if c.st.params == nil {
-		return nil
+		return checkAbsent(args)
 	}
 	return decodeParams(c.st.params, args)
 }

@@ -41,7 +41,7 @@ func FuzzHandler(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	reg := NewRegistry(nil)
-	if err := reg.Register(FuzzSvc{}, Method{Name: "f.echo", Go: "Echo", Access: Public, Doc: "echo", Positional: []string{"email", "n"}}); err != nil {
+	if err := reg.Register(FuzzSvc{}, Method{Name: "f.echo", Go: "Echo", Access: Public, RateClass: NoLimit, Doc: "echo", Positional: []string{"email", "n"}}); err != nil {
 		f.Fatal(err)
 	}
 	h := NewHandler(Config{Registry: reg, Log: zerolog.Nop(), Limits: Limits{MaxBody: 1 << 16, MaxBatch: 10, MaxDepth: 8}})

@@ -415,7 +415,7 @@ func (x *exchange) admit(m *Method) *fault.Error {
 	default:
 		return fault.New(fault.Forbidden)
 	}
-	if m.RateClass != "" && x.h.cfg.Limiter != nil {
+	if m.RateClass != NoLimit && x.h.cfg.Limiter != nil {
 		if err := x.h.cfg.Limiter.Allow(x.r.Context(), m.RateClass, c); err != nil {
 			if fe, ok := fault.As(err); ok {
 				return fe

@@ -72,13 +72,19 @@ type EchoParams struct {
 
 func (arith) Echo(_ *http.Request, p *EchoParams, res *string) error { *res = p.Text; return nil }
 
+type NeedsParams struct {
+	Name string `json:"name" rpc:"required"`
+}
+
+func (arith) Needs(_ *http.Request, p *NeedsParams, res *string) error { *res = p.Name; return nil }
+
 func (arith) Private(_ *http.Request, _ *Empty, res *string) error {
 	*res = "secret data"
 	return nil
 }
 
 func testMethods() []rpc.Method {
-	return []rpc.Method{
+	ms := []rpc.Method{
 		{Name: "subtract", Go: "Subtract", Access: rpc.Public, Doc: "a-b", Positional: []string{"minuend", "subtrahend"}},
 		{Name: "sum", Go: "Sum", Access: rpc.Public, Doc: "sum", Positional: []string{"A", "B", "C"}},
 		{Name: "update", Go: "Nop", Access: rpc.Public, Doc: "nop", Positional: []string{"v"}},
@@ -89,10 +95,15 @@ func testMethods() []rpc.Method {
 		{Name: "fails", Go: "Fails", Access: rpc.Public, Doc: "fails"},
 		{Name: "internal", Go: "Internal", Access: rpc.Public, Doc: "internal"},
 		{Name: "echo", Go: "Echo", Access: rpc.Public, Doc: "echo"},
+		{Name: "needs", Go: "Needs", Access: rpc.Public, Doc: "needs a name"},
 		{Name: "user.settings.get", Go: "Private", Access: rpc.SessionUser, Doc: "session"},
 		{Name: "auth.private", Go: "Private", Access: rpc.PartnerScope, Doc: "partner"},
 		{Name: "admin.users.list", Go: "Private", Access: rpc.AdminPermission, Permission: "users.read", Doc: "admin"},
 	}
+	for i := range ms {
+		ms[i].RateClass = rpc.NoLimit
+	}
+	return ms
 }
 
 // headerAuth trusts X-Test-Caller: a stand-in for the real authenticator,
@@ -314,12 +325,13 @@ func TestRegisterRefusesBadDeclarations(t *testing.T) {
 		name string
 		m    rpc.Method
 	}{
-		{"no policy", rpc.Method{Name: "x.y", Go: "Echo", Doc: "d"}},
-		{"no doc", rpc.Method{Name: "x.y", Go: "Echo", Access: rpc.Public}},
-		{"Empty segment", rpc.Method{Name: "x..y", Go: "Echo", Access: rpc.Public, Doc: "d"}},
-		{"missing Go method", rpc.Method{Name: "x.y", Go: "Nope", Access: rpc.Public, Doc: "d"}},
-		{"admin without permission", rpc.Method{Name: "x.y", Go: "Echo", Access: rpc.AdminPermission, Doc: "d"}},
-		{"bad positional", rpc.Method{Name: "x.y", Go: "Echo", Access: rpc.Public, Doc: "d", Positional: []string{"zzz"}}},
+		{"no policy", rpc.Method{RateClass: rpc.NoLimit, Name: "x.y", Go: "Echo", Doc: "d"}},
+		{"no doc", rpc.Method{RateClass: rpc.NoLimit, Name: "x.y", Go: "Echo", Access: rpc.Public}},
+		{"no rate class", rpc.Method{Name: "x.y", Go: "Echo", Access: rpc.Public, Doc: "d"}},
+		{"Empty segment", rpc.Method{RateClass: rpc.NoLimit, Name: "x..y", Go: "Echo", Access: rpc.Public, Doc: "d"}},
+		{"missing Go method", rpc.Method{RateClass: rpc.NoLimit, Name: "x.y", Go: "Nope", Access: rpc.Public, Doc: "d"}},
+		{"admin without permission", rpc.Method{RateClass: rpc.NoLimit, Name: "x.y", Go: "Echo", Access: rpc.AdminPermission, Doc: "d"}},
+		{"bad positional", rpc.Method{RateClass: rpc.NoLimit, Name: "x.y", Go: "Echo", Access: rpc.Public, Doc: "d", Positional: []string{"zzz"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -330,7 +342,7 @@ func TestRegisterRefusesBadDeclarations(t *testing.T) {
 		})
 	}
 	reg := rpc.NewRegistry(nil)
-	m := rpc.Method{Name: "x.y", Go: "Echo", Access: rpc.Public, Doc: "d"}
+	m := rpc.Method{RateClass: rpc.NoLimit, Name: "x.y", Go: "Echo", Access: rpc.Public, Doc: "d"}
 	if err := reg.Register(arith{}, m); err != nil {
 		t.Fatal(err)
 	}

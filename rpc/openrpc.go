@@ -26,8 +26,27 @@ type Schema struct {
 
 var schemaTime = reflect.TypeFor[time.Time]()
 
-// SchemaOf describes t as the strict decoder sees it.
+// SchemaOf describes a params type t as the strict decoder sees it.
 func SchemaOf(t reflect.Type) *Schema { return schemaOf(t, DefaultMaxString, 0) }
+
+// ResultSchemaOf describes a result type: no length limits, which only
+// apply to what callers send.
+func ResultSchemaOf(t reflect.Type) *Schema { return stripMax(schemaOf(t, DefaultMaxString, 0)) }
+
+func stripMax(s *Schema) *Schema {
+	if s == nil {
+		return nil
+	}
+	s.MaxLength = 0
+	for _, p := range s.Properties {
+		stripMax(p)
+	}
+	stripMax(s.Items)
+	if a, ok := s.AdditionalProperties.(*Schema); ok {
+		stripMax(a)
+	}
+	return s
+}
 
 func schemaOf(t reflect.Type, max, depth int) *Schema {
 	if depth > 8 {
@@ -101,7 +120,7 @@ type openRPCMethod struct {
 	Result         openRPCContent     `json:"result"`
 	Access         string             `json:"x-access"`
 	Permission     string             `json:"x-permission,omitempty"`
-	RateClass      string             `json:"x-rate-class,omitempty"`
+	RateClass      string             `json:"x-rate-class"`
 	Errors         []openRPCErrorCode `json:"errors,omitempty"`
 }
 
@@ -137,7 +156,7 @@ func (r *Registry) Document(info Info) any {
 		om := openRPCMethod{
 			Name: m.Name, Summary: m.Doc, ParamStructure: "by-name",
 			Access: m.Access.String(), Permission: m.Permission, RateClass: m.RateClass,
-			Result: openRPCContent{Name: "envelope", Schema: envelopeSchema(SchemaOf(m.result))},
+			Result: openRPCContent{Name: "envelope", Schema: envelopeSchema(ResultSchemaOf(m.result))},
 		}
 		if m.Positional != nil {
 			om.ParamStructure = "either"
@@ -196,7 +215,7 @@ type DiscoverParams struct{}
 func NewDiscovery(reg *Registry, info Info) (*Discovery, error) {
 	d := &Discovery{reg: reg, info: info}
 	err := reg.Register(d, Method{
-		Name: "rpc.discover", Go: "Discover", Access: Public,
+		Name: "rpc.discover", Go: "Discover", Access: Public, RateClass: NoLimit,
 		Doc: "Returns the OpenRPC document of every method.",
 	})
 	return d, err

@@ -35,6 +35,9 @@ type typeInfo struct {
 	fields map[string]*fieldInfo // struct: JSON name → field
 	elem   *typeInfo             // slice, array, map value, pointer target
 	max    int                   // string: maximum length in code points
+	// required lists the struct's required members, checked even when a
+	// call sends no params at all.
+	required []string
 }
 
 type fieldInfo struct {
@@ -92,6 +95,9 @@ func buildInfo(t reflect.Type, max int, seen map[reflect.Type]*typeInfo) *typeIn
 			}
 			fmax, required := parseRPCTag(f.Tag.Get("rpc"))
 			ti.fields[name] = &fieldInfo{name: name, required: required, info: buildInfo(f.Type, fmax, seen)}
+			if required {
+				ti.required = append(ti.required, name)
+			}
 		}
 	}
 	return ti
@@ -111,6 +117,15 @@ func parseRPCTag(tag string) (max int, required bool) {
 		}
 	}
 	return max, required
+}
+
+// checkAbsent is decodeParams for a call without params: only the required
+// members can be at fault.
+func checkAbsent(dst any) error {
+	if ti := infoOf(reflect.TypeOf(dst).Elem()); len(ti.required) > 0 {
+		return paramsErrorf("field %s: required", ti.required[0])
+	}
+	return nil
 }
 
 // decodeParams decodes raw (an object, valid JSON) into dst strictly: every
@@ -214,7 +229,7 @@ func orParams(path string) string {
 
 func checkObject(raw []byte, ti *typeInfo, path string) error {
 	var seen []string
-	return eachMember(raw, func(q, v []byte) error {
+	err := eachMember(raw, func(q, v []byte) error {
 		key, err := unquote(q)
 		if err != nil {
 			return paramsErrorf("%s: key is not valid UTF-8", orParams(path))
@@ -246,4 +261,22 @@ func checkObject(raw []byte, ti *typeInfo, path string) error {
 		}
 		return check(v, next, join(path, key))
 	})
+	if err != nil || ti.kind != reflect.Struct {
+		return err
+	}
+	for _, name := range ti.required {
+		if !contains(seen, name) {
+			return paramsErrorf("field %s: required", join(path, name))
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

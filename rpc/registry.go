@@ -49,7 +49,9 @@ type Method struct {
 	Go         string // Go method name on the service receiver
 	Access     Access
 	Permission string // for AdminPermission
-	// RateClass names the limiter class applied before the call ("" for none).
+	// RateClass names the limiter class applied before the call. Every
+	// method declares one; NoLimit is an explicit choice for methods that
+	// touch no state (system.ping), never a default.
 	RateClass string
 	Doc       string
 	// Positional lists the params members in their natural order when the
@@ -61,6 +63,9 @@ type Method struct {
 	calls          prometheus.Counter
 	latency        prometheus.Observer
 }
+
+// NoLimit is the rate class of methods that are never rate-limited.
+const NoLimit = "none"
 
 // Params returns the method's params type.
 func (m *Method) Params() reflect.Type { return m.params }
@@ -112,6 +117,9 @@ func (r *Registry) Register(rcvr any, methods ...Method) error {
 		}
 		if m.Access == AdminPermission && m.Permission == "" {
 			return fmt.Errorf("rpc: admin method %s declares no permission", m.Name)
+		}
+		if m.RateClass == "" {
+			return fmt.Errorf("rpc: method %s declares no rate class (use rpc.NoLimit explicitly)", m.Name)
 		}
 		if m.Doc == "" {
 			return fmt.Errorf("rpc: method %s has no doc", m.Name)

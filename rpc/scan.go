@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -141,7 +142,12 @@ func unquote(q []byte) (string, error) {
 	if err := json.Unmarshal(q, &s); err != nil {
 		return "", err
 	}
-	if !utf8.ValidString(s) {
+	// encoding/json turns a lone surrogate escape into U+FFFD; refuse it
+	// unless the sender wrote U+FFFD itself. NUL is refused outright: no
+	// field needs it and PostgreSQL text cannot hold it.
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 ||
+		(strings.ContainsRune(s, utf8.RuneError) &&
+			!bytes.Contains(bytes.ToLower(body), []byte(`\ufffd`)) && !bytes.Contains(body, []byte("\xef\xbf\xbd"))) {
 		return "", errBadString
 	}
 	return s, nil

@@ -206,6 +206,14 @@ func (c *Config) Validate() error {
 	if c.SessionAbsolute < c.SessionIdle {
 		return errors.New("PARTNERGATE_SESSION_ABSOLUTE must be at least PARTNERGATE_SESSION_IDLE")
 	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return errors.New("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it for embedded SQLite)")
+	}
+	// Outside embedded mode several processes share one store: a key file
+	// generated per host would seal secrets the other hosts cannot open.
+	if c.DatabaseURL != "" && c.SecretKey == "" && c.SecretKeyFile == "" {
+		return errors.New("with DATABASE_URL set, PARTNERGATE_SECRET_KEY or PARTNERGATE_SECRET_KEY_FILE is required (the same keys on every process)")
+	}
 	if c.Dev {
 		host, _, err := net.SplitHostPort(c.Addr)
 		if err != nil {

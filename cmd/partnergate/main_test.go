@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -68,9 +69,16 @@ func backends(t *testing.T) []backend {
 		return bs
 	}
 	return append(bs, backend{name: "postgres+redis", env: map[string]string{
-		"DATABASE_URL": freshDatabase(t, pg),
-		"REDIS_URL":    rd,
+		"DATABASE_URL":           freshDatabase(t, pg),
+		"REDIS_URL":              rd,
+		"PARTNERGATE_SECRET_KEY": testKey(),
 	}})
+}
+
+func testKey() string {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return base64.StdEncoding.EncodeToString(k)
 }
 
 // freshDatabase creates a database for one test and drops it afterwards.

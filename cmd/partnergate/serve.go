@@ -63,6 +63,12 @@ func (m *Main) openStore(ctx context.Context) error {
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
+		// Create the database file owner-only before SQLite does with 0644.
+		f, err := os.OpenFile(c.dsn(), os.O_RDONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("database file: %w", err)
+		}
+		f.Close()
 	}
 	st, err := sqlstore.Open(ctx, c.dsn())
 	if err != nil {

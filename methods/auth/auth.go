@@ -70,7 +70,13 @@ type GetUserResult struct {
 // password through the same core as every login, throttles included.
 func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *GetUserParams, res *GetUserResult) error {
 	ctx := r.Context()
-	login := account.Login{Kind: store.KindEmail, Password: p.Password, IP: rpc.CallerFrom(ctx).IP}
+	login := account.Login{Kind: store.KindEmail, Password: p.Password}
+	// A partner's socket address is its backend, shared by all its users:
+	// counting failures per IP there would let one user's typos back off a
+	// whole partner. Partners are rate-limited per key instead.
+	if c := rpc.CallerFrom(ctx); c.Kind != rpc.CallerPartner {
+		login.IP = c.IP
+	}
 	// A malformed email cannot belong to anyone; it still goes through the
 	// same path so it costs and answers like an unknown one.
 	if e, err := account.ParseEmail(p.Email); err == nil {

@@ -20,7 +20,7 @@ type Service struct {
 // Methods declares the namespace.
 func (s *Service) Methods() []rpc.Method {
 	return []rpc.Method{
-		{Name: "dev.outbox.list", Go: "OutboxList", Access: rpc.Public, Positional: []string{"to"},
+		{Name: "dev.outbox.list", Go: "OutboxList", Access: rpc.Public, RateClass: rpc.NoLimit, Positional: []string{"to"},
 			Doc: "Dev mode only: lists the messages queued for an email or phone, newest first."},
 	}
 }

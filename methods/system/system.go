@@ -20,9 +20,9 @@ type Service struct {
 // Methods declares the namespace.
 func (s *Service) Methods() []rpc.Method {
 	return []rpc.Method{
-		{Name: "system.ping", Go: "Ping", Access: rpc.Public, Doc: "Answers pong: the gateway is up.", Positional: []string{}},
-		{Name: "system.time", Go: "Time", Access: rpc.Public, Doc: "Returns the server's time.", Positional: []string{}},
-		{Name: "system.version", Go: "Version", Access: rpc.Public, Doc: "Returns the server's version.", Positional: []string{}},
+		{Name: "system.ping", Go: "Ping", Access: rpc.Public, RateClass: rpc.NoLimit, Doc: "Answers pong: the gateway is up.", Positional: []string{}},
+		{Name: "system.time", Go: "Time", Access: rpc.Public, RateClass: rpc.NoLimit, Doc: "Returns the server's time.", Positional: []string{}},
+		{Name: "system.version", Go: "Version", Access: rpc.Public, RateClass: rpc.NoLimit, Doc: "Returns the server's version.", Positional: []string{}},
 	}
 }
 

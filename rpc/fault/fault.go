@@ -5,7 +5,7 @@
 //
 // The domain core returns *Error for every condition a caller may act on.
 // Anything else is an internal failure: the transport logs it with the request
-// id and the caller sees only "Internal error.".
+// id and the caller sees only JSON-RPC -32603 "Internal error".
 package fault
 
 import (
