@@ -21,7 +21,6 @@ type FuzzParams struct {
 
 type FuzzSvc struct{}
 
-
 func (FuzzSvc) Echo(_ *http.Request, p *FuzzParams, res *FuzzParams) error { *res = *p; return nil }
 
 var fuzzSeeds = []string{
