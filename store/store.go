@@ -68,6 +68,13 @@ type User struct {
 	IdentityName string
 	ZAddress     string
 
+	// Seed 000 settings.
+	Sex          int // -1 not set, 0 undefined, 1..8 as the seed lists
+	News         bool
+	Restrictions [5]bool // restriction_1..restriction_5 consents
+	Lang         string
+	DatingModel  string
+
 	PublicRoomCount       int
 	ContactCount          int
 	PendingContactCount   int
@@ -157,6 +164,11 @@ type Store interface {
 	DeleteUser(ctx context.Context, id string) error
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int64, error)
+
+	// SetIdentifier creates or replaces the user's identifier of id.Kind.
+	// ErrAlreadyExists when another user holds id.Norm; ErrNotFound when the
+	// user does not exist.
+	SetIdentifier(ctx context.Context, id Identifier) error
 
 	// Credential returns the user's password hash. ErrNotFound when the user
 	// has no password.

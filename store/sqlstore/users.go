@@ -25,6 +25,8 @@ var profileCols = []string{
 	"public_room_count", "contact_count", "pending_contact_count",
 	"new_invitations_count", "pending_request_count",
 	"new_notifications_count", "ideal_match_count",
+	"sex", "news", "restriction_1", "restriction_2", "restriction_3",
+	"restriction_4", "restriction_5", "lang", "dating_model",
 }
 
 func profileArgs(u *store.User) []any {
@@ -37,8 +39,11 @@ func profileArgs(u *store.User) []any {
 		u.PublicRoomCount, u.ContactCount, u.PendingContactCount,
 		u.NewInvitationsCount, u.PendingRequestCount,
 		u.NewNotificationsCount, u.IdealMatchCount,
+		u.Sex, u.News, u.Restrictions[0], u.Restrictions[1], u.Restrictions[2],
+		u.Restrictions[3], u.Restrictions[4], u.Lang, u.DatingModel,
 	}
 }
+
 
 var (
 	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, " + strings.Join(profileCols, ", ") +
@@ -88,6 +93,16 @@ type userRow struct {
 	NewNotificationsCount int `db:"new_notifications_count"`
 	IdealMatchCount       int `db:"ideal_match_count"`
 
+	Sex          int    `db:"sex"`
+	News         bool   `db:"news"`
+	Restriction1 bool   `db:"restriction_1"`
+	Restriction2 bool   `db:"restriction_2"`
+	Restriction3 bool   `db:"restriction_3"`
+	Restriction4 bool   `db:"restriction_4"`
+	Restriction5 bool   `db:"restriction_5"`
+	Lang         string `db:"lang"`
+	DatingModel  string `db:"dating_model"`
+
 	IKind     sql.NullString `db:"i_kind"`
 	IValue    sql.NullString `db:"i_value"`
 	INorm     sql.NullString `db:"i_norm"`
@@ -128,6 +143,12 @@ func (r *userRow) user() store.User {
 		PendingRequestCount:   r.PendingRequestCount,
 		NewNotificationsCount: r.NewNotificationsCount,
 		IdealMatchCount:       r.IdealMatchCount,
+
+		Sex:          r.Sex,
+		News:         r.News,
+		Restrictions: [5]bool{r.Restriction1, r.Restriction2, r.Restriction3, r.Restriction4, r.Restriction5},
+		Lang:         r.Lang,
+		DatingModel:  r.DatingModel,
 	}
 }
 
@@ -304,6 +325,29 @@ func (s *Store) SetUserRole(ctx context.Context, id, role string) error {
 	res, err := s.rw.ExecContext(ctx, s.rw.Rebind(`UPDATE users SET role = ?, updated_at = ? WHERE id = ?`),
 		role, micros(s.stamp()), id)
 	return wrap("set user role", mustAffect(res, err))
+}
+
+// SetIdentifier replaces the user's identifier of id.Kind in one
+// transaction: the old value stays in force until the new one is written,
+// and the primary key on (kind, norm) decides a race for the new value.
+func (s *Store) SetIdentifier(ctx context.Context, id store.Identifier) error {
+	if id.Norm == "" || id.UserID == "" {
+		return errors.New("sqlstore: set identifier: empty user or norm")
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET updated_at = ? WHERE id = ?`), micros(s.stamp()), id.UserID)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM identifiers WHERE user_id = ? AND kind = ?`), id.UserID, id.Kind); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(
+			`INSERT INTO identifiers (user_id, kind, value, norm, verified) VALUES (?, ?, ?, ?, ?)`),
+			id.UserID, id.Kind, id.Value, id.Norm, id.Verified)
+		return err
+	})
+	return wrap("set identifier", err)
 }
 
 // DeleteUser removes the user; identifiers and credential go with it through

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateUserConcurrent", testUpdateUserConcurrent},
 		{"CreateUserSameEmailParallel", testCreateUserSameEmailParallel},
 		{"SetUserRole", testSetUserRole},
+		{"SetIdentifier", testSetIdentifier},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"Credentials", testCredentials},
 		{"Partners", testPartners},
@@ -91,6 +92,11 @@ func fullUser(id string) store.User {
 		PendingRequestCount:   5,
 		NewNotificationsCount: 6,
 		IdealMatchCount:       7,
+		Sex:                   3,
+		News:                  true,
+		Restrictions:          [5]bool{true, false, true, false, true},
+		Lang:                  "ru",
+		DatingModel:           "serious",
 	}
 }
 
