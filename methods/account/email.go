@@ -42,7 +42,9 @@ func ParseEmail(s string) (Email, error) {
 	if len(local) > MaxEmailLocal {
 		return bad("local part longer than 64 characters")
 	}
-	if !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, ".") || strings.Contains(domain, "..") {
+	// A domain literal ("[192.168.0.1]") names a host by address, not by
+	// name: mail would go wherever the caller points it.
+	if strings.HasPrefix(domain, "[") || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, ".") || strings.Contains(domain, "..") {
 		return bad("domain is not a valid host name")
 	}
 	v := local + "@" + domain

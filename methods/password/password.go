@@ -7,11 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/nbutton23/zxcvbn-go"
+	"github.com/nbutton23/zxcvbn-go/matching"
 	"golang.org/x/text/unicode/norm"
 
 	"partnergate/rpc/fault"
@@ -153,7 +155,27 @@ func Check(pw string, userInputs ...string) error {
 	return nil
 }
 
-// Score is zxcvbn's 0-4 strength estimate.
+// leetMaxLength bounds zxcvbn's l33t matcher, which re-runs every dictionary
+// over each l33t reading of the password: its cost grows with the square of
+// the length times the number of readings, seconds of CPU for 128 code points
+// full of l33t characters, and Check runs before any hashing slot is taken.
+// A longer password is scored whole without it and by its first
+// leetMaxLength code points with it, and gets the lower score.
+const leetMaxLength = 24
+
+// Score is zxcvbn's 0-4 strength estimate. An email among userInputs also
+// counts its local part, which zxcvbn would not otherwise match on its own.
 func Score(pw string, userInputs ...string) int {
-	return zxcvbn.PasswordStrength(pw, userInputs).Score
+	inputs := userInputs
+	for _, in := range userInputs {
+		if at := strings.LastIndexByte(in, '@'); at > 0 {
+			inputs = append(inputs[:len(inputs):len(inputs)], in[:at])
+		}
+	}
+	if r := []rune(pw); len(r) > leetMaxLength {
+		whole := zxcvbn.PasswordStrength(pw, inputs, matching.FilterL33tMatcher).Score
+		head := zxcvbn.PasswordStrength(string(r[:leetMaxLength]), inputs).Score
+		return min(whole, head)
+	}
+	return zxcvbn.PasswordStrength(pw, inputs).Score
 }
