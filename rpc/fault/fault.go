@@ -46,11 +46,15 @@ const (
 	PasswordTooShort Code = 2010
 	PasswordTooLong  Code = 2011
 	PasswordWeak     Code = 2012
+	CodeInvalid      Code = 2013 // verification code wrong, expired, used or voided
+	EmailVerified    Code = 2014 // resend refused: the email is already verified
+	PhoneVerified    Code = 2015 // resend refused: the phone is already verified
 
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
 	EmailInvalid Code = 3002
 	FieldTooLong Code = 3003
+	PhoneInvalid Code = 3004
 )
 
 var messages = map[Code]string{
@@ -77,10 +81,14 @@ var messages = map[Code]string{
 	PasswordTooShort: "Password too short.",
 	PasswordTooLong:  "Password too long.",
 	PasswordWeak:     "Password too weak or too common.",
+	CodeInvalid:      "Code is wrong or expired.",
+	EmailVerified:    "Email already verified.",
+	PhoneVerified:    "Phone already verified.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",
 	FieldTooLong: "Field too long.",
+	PhoneInvalid: "Phone number invalid.",
 }
 
 // Codes returns every catalogue code in ascending order, for docs and tests.
