@@ -62,55 +62,93 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Registration is what Register needs. Email is required; the rest optional.
+// Registration is what Register needs: an email, a phone, or both; the
+// password may be left out where a seed allows (the user then logs in with
+// codes) unless RequirePassword is set.
 type Registration struct {
-	Email     string
-	Password  string
-	FirstName string
-	LastName  string
+	Email           string
+	Phone           string
+	Password        string
+	RequirePassword bool
+	FirstName       string
+	LastName        string
+	Lang            string
 }
 
-// Register validates, hashes and stores a new user. It returns
-// fault.EmailInvalid, a password policy fault, or fault.AlreadyExists when
-// the email is taken in any case.
+// Register validates, hashes and stores a new user. It returns fault.Invalid
+// when neither email nor phone is given, fault.EmailInvalid or
+// fault.PhoneInvalid, a password policy fault, or fault.AlreadyExists when an
+// identifier is taken (emails compared case-insensitively).
 func (s *Service) Register(ctx context.Context, reg Registration) (store.User, error) {
-	email, err := ParseEmail(reg.Email)
-	if err != nil {
-		return store.User{}, err
+	if reg.Email == "" && reg.Phone == "" {
+		return store.User{}, &fault.Error{Code: fault.Invalid, Message: fault.Invalid.Message(),
+			Fields: map[string]string{"email": "email or phone required", "phone": "email or phone required"}}
 	}
-	if err := password.Check(reg.Password, email.Value, reg.FirstName, reg.LastName); err != nil {
-		return store.User{}, err
+	var idents []store.Identifier
+	var inputs []string
+	if reg.Email != "" {
+		email, err := ParseEmail(reg.Email)
+		if err != nil {
+			return store.User{}, err
+		}
+		idents = append(idents, store.Identifier{Kind: store.KindEmail, Value: email.Value, Norm: email.Norm})
+		inputs = append(inputs, email.Value)
 	}
-	// Look before hashing: a taken email costs no argon2 time. The unique
-	// index still decides races.
-	if _, err := s.Store.UserByIdentifier(ctx, store.KindEmail, email.Norm); err == nil {
-		return store.User{}, fault.New(fault.AlreadyExists)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return store.User{}, storeFault("look up email", err)
+	if reg.Phone != "" {
+		phone, err := ParsePhone(reg.Phone)
+		if err != nil {
+			return store.User{}, err
+		}
+		idents = append(idents, store.Identifier{Kind: store.KindPhone, Value: phone.Value, Norm: phone.Norm})
+		inputs = append(inputs, phone.Value)
 	}
-	hash, err := s.Hasher.Hash(ctx, reg.Password)
-	if err != nil {
-		return store.User{}, err
+	if reg.Password != "" || reg.RequirePassword {
+		if err := password.Check(reg.Password, append(inputs, reg.FirstName, reg.LastName)...); err != nil {
+			return store.User{}, err
+		}
+	}
+	// Look before hashing: a taken identifier costs no argon2 time. The
+	// unique index still decides races.
+	for _, id := range idents {
+		if _, err := s.Store.UserByIdentifier(ctx, id.Kind, id.Norm); err == nil {
+			return store.User{}, fault.New(fault.AlreadyExists)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return store.User{}, storeFault("look up "+id.Kind, err)
+		}
+	}
+	var hash string
+	if reg.Password != "" {
+		h, err := s.Hasher.Hash(ctx, reg.Password)
+		if err != nil {
+			return store.User{}, err
+		}
+		hash = h
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return store.User{}, fmt.Errorf("account: new id: %w", err)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
+	lang := reg.Lang
+	if lang == "" {
+		lang = "en"
+	}
 	u := store.User{
 		ID: id.String(), Created: now, Updated: now, State: store.StateActive, IsNew: true,
-		FirstName: reg.FirstName, LastName: reg.LastName,
+		FirstName: reg.FirstName, LastName: reg.LastName, Sex: -1, Lang: lang,
 	}
-	ident := store.Identifier{UserID: u.ID, Kind: store.KindEmail, Value: email.Value, Norm: email.Norm}
-	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Identifiers: []store.Identifier{ident}, PasswordHash: hash})
+	for i := range idents {
+		idents[i].UserID = u.ID
+	}
+	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Identifiers: idents, PasswordHash: hash})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return store.User{}, fault.New(fault.AlreadyExists)
 	}
 	if err != nil {
 		return store.User{}, storeFault("create user", err)
 	}
-	u.Identifiers = []store.Identifier{ident}
-	s.Log.Info().Str("event", "user.registered").Str("user", u.ID).Msg("audit")
+	u.Identifiers = idents
+	s.audit(ctx, "user.registered", u.ID)
 	return u, nil
 }
 
@@ -160,7 +198,7 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		if err := s.recordFailure(ctx, subject, l.IP); err != nil {
 			return store.User{}, err
 		}
-		s.Log.Info().Str("event", "login.failed").Str("user", u.ID).Str("ip", l.IP).Msg("audit")
+		s.audit(ctx, "login.failed", u.ID)
 		return store.User{}, fault.New(fault.WrongCredentials)
 	}
 	if err := s.KV.ResetFailures(ctx, subject); err != nil {
@@ -176,7 +214,7 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	if u.State == store.StateDisabled {
 		return store.User{}, fault.New(fault.UserDisabled)
 	}
-	s.Log.Info().Str("event", "login.succeeded").Str("user", u.ID).Str("ip", l.IP).Msg("audit")
+	s.audit(ctx, "login.succeeded", u.ID)
 	return u, nil
 }
 
@@ -190,6 +228,7 @@ func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
 		return storeFault("read failures", err)
 	}
 	if wait := backoff(f, t.FreeFailures, t.MaxBackoff, now); wait > 0 {
+		s.audit(ctx, "login.backoff", subjectUser(subject))
 		return fault.Throttle(wait)
 	}
 	if ip != "" {
@@ -219,6 +258,13 @@ func (s *Service) recordFailure(ctx context.Context, subject, ip string) error {
 		}
 	}
 	return nil
+}
+
+func subjectUser(subject string) string {
+	if len(subject) > 2 && subject[:2] == "u:" {
+		return subject[2:]
+	}
+	return ""
 }
 
 // backoff is how long to wait after f's last failure: nothing up to free

@@ -114,7 +114,7 @@ func TestRegisterRefused(t *testing.T) {
 	}{
 		{"malformed email", "not-an-email", goodPassword, "", "", fault.EmailInvalid},
 		{"email with display name", "Zeb <zeb@example.com>", goodPassword, "", "", fault.EmailInvalid},
-		{"empty email", "", goodPassword, "", "", fault.EmailInvalid},
+		{"neither email nor phone", "", goodPassword, "", "", fault.Invalid},
 		{"short password", "zeb@example.com", "Tz8#kq2", "", "", fault.PasswordTooShort},
 		{"empty password", "zeb@example.com", "", "", "", fault.PasswordTooShort},
 		{"long password", "zeb@example.com", strings.Repeat("Kx7#qLm2", 17), "", "", fault.PasswordTooLong},
@@ -127,7 +127,7 @@ func TestRegisterRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.svc.Register(t.Context(), account.Registration{Email: tt.email, Password: e.secret(tt.pw), FirstName: tt.first, LastName: tt.last})
+			_, err := e.svc.Register(t.Context(), account.Registration{Email: tt.email, Password: e.secret(tt.pw), RequirePassword: true, FirstName: tt.first, LastName: tt.last})
 			wantCode(t, "Register", err, tt.want)
 		})
 	}

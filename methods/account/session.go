@@ -47,7 +47,7 @@ func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) 
 	if err := s.KV.CreateSession(ctx, ks, s.Sessions.Idle); err != nil {
 		return Session{}, storeFault("create session", err)
 	}
-	s.Log.Info().Str("event", "session.created").Str("user", userID).Str("ip", ip).Msg("audit")
+	s.audit(ctx, "session.created", userID)
 	return Session{Token: token, ExpiresAt: ks.ExpiresAt}, nil
 }
 

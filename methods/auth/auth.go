@@ -46,7 +46,7 @@ type RegisterUserResult struct {
 // RegisterUser is auth.registerUser.
 func (s *Service) RegisterUser(r *http.Request, p *RegisterUserParams, res *RegisterUserResult) error {
 	u, err := s.Accounts.Register(r.Context(), account.Registration{
-		Email: p.Email, Password: p.Password, FirstName: p.FirstName, LastName: p.LastName,
+		Email: p.Email, Password: p.Password, RequirePassword: true, FirstName: p.FirstName, LastName: p.LastName,
 	})
 	if err != nil {
 		return err
