@@ -75,6 +75,8 @@ var DefaultRates = map[string]Rate{
 	"default":  {Limit: 6000, Per: time.Minute, Burst: 1000},
 	"login":    {Limit: 6000, Per: time.Minute, Burst: 300},
 	"register": {Limit: 1200, Per: time.Minute, Burst: 100},
+	// code covers every method that checks or sends a code or token.
+	"code": {Limit: 120, Per: time.Minute, Burst: 30},
 }
 
 // Limiter implements rpc.Limiter on Redis (GCRA).

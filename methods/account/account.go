@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"partnergate/methods/codes"
 	"partnergate/methods/password"
 	"partnergate/rpc/fault"
 	"partnergate/store"
@@ -51,6 +52,8 @@ type Service struct {
 	Hasher   *password.Hasher
 	Throttle Throttle
 	Sessions SessionPolicy
+	Codes    *codes.Service
+	Events   Publisher
 	Now      func() time.Time
 	Log      zerolog.Logger
 }

@@ -1,0 +1,264 @@
+package user
+
+import (
+	"net/http"
+
+	"partnergate/methods/account"
+	"partnergate/methods/codes"
+	"partnergate/rpc"
+	"partnergate/rpc/fault"
+	"partnergate/store"
+)
+
+// Auth serves user.auth.* except block and websocket.
+type Auth struct {
+	Accounts *account.Service
+}
+
+// Methods declares them.
+func (a *Auth) Methods() []rpc.Method {
+	return []rpc.Method{
+		{Name: "user.auth.registration", Go: "Registration", Access: rpc.Public, RateClass: "register",
+			Doc: "Registers a user by email and/or phone and sends a code to each; returns the user id."},
+		{Name: "user.auth.verify", Go: "Verify", Access: rpc.Public, RateClass: "code",
+			Doc: "Checks registration codes (user_id with email_code/phone_code) or, with a session, the code of a changed email or phone; returns the user and a session."},
+		{Name: "user.auth.resend", Go: "Resend", Access: rpc.Public, RateClass: "code",
+			Doc: "Sends a code again: registration (user_id, type), recovery_token, deletion_token, or with a session the pending change."},
+		{Name: "user.auth.login", Go: "Login", Access: rpc.Public, RateClass: "login", Positional: []string{"login", "password"},
+			Doc: "Logs in by email, phone or username and password; returns the user and a session."},
+		{Name: "user.auth.check", Go: "Check", Access: rpc.SessionUser, RateClass: rpc.NoLimit,
+			Doc: "Returns the user of the current session, or the state that stops it."},
+		{Name: "user.auth.recovery", Go: "Recovery", Access: rpc.Public, RateClass: "code", Positional: []string{"login"},
+			Doc: "Sends an access recovery code; returns the recovery token and the channel used."},
+		{Name: "user.auth.recovery_done", Go: "RecoveryDone", Access: rpc.Public, RateClass: "code", Positional: []string{"token", "code"},
+			Doc: "Completes recovery with the token and code; returns the user and a session."},
+		{Name: "user.auth.delete", Go: "Delete", Access: rpc.SessionUser, RateClass: "code",
+			Doc: "Requests deletion of the own account: sends a confirmation code."},
+		{Name: "user.auth.delete_done", Go: "DeleteDone", Access: rpc.SessionUser, RateClass: "code", Positional: []string{"code"},
+			Doc: "Confirms deletion with the code: deletes the account and everything tied to it."},
+	}
+}
+
+// RegistrationParams is user.auth.registration's request.
+type RegistrationParams struct {
+	Email    string `json:"email" rpc:"max=254"`
+	Phone    string `json:"phone" rpc:"max=32"`
+	Name     string `json:"name" rpc:"max=100"`
+	Surname  string `json:"surname" rpc:"max=100"`
+	Password string `json:"password" rpc:"max=1024"`
+	Lang     string `json:"lang" rpc:"max=2"`
+}
+
+// Registration is user.auth.registration.
+func (a *Auth) Registration(r *http.Request, p *RegistrationParams, res *string) error {
+	ctx := r.Context()
+	if p.Lang != "" && !validLang(p.Lang) {
+		return fault.Field(fault.Invalid, "lang", "not in the language dictionary")
+	}
+	u, err := a.Accounts.Register(ctx, account.Registration{
+		Email: p.Email, Phone: p.Phone, Password: p.Password, FirstName: p.Name, LastName: p.Surname, Lang: p.Lang,
+	})
+	if err != nil {
+		return err
+	}
+	for _, kind := range []string{store.KindEmail, store.KindPhone} {
+		if _, ok := u.Identifier(kind); ok {
+			if err := a.Accounts.SendVerification(ctx, u, kind); err != nil {
+				return err
+			}
+		}
+	}
+	*res = u.ID
+	return nil
+}
+
+// VerifyParams is user.auth.verify's request.
+type VerifyParams struct {
+	UserID    string `json:"user_id" rpc:"max=64"`
+	EmailCode string `json:"email_code" rpc:"max=16"`
+	PhoneCode string `json:"phone_code" rpc:"max=16"`
+	Code      string `json:"code" rpc:"max=16"`
+}
+
+// Verify is user.auth.verify.
+func (a *Auth) Verify(r *http.Request, p *VerifyParams, res **Object) error {
+	ctx := r.Context()
+	c := rpc.CallerFrom(ctx)
+	if p.Code != "" {
+		if c.Kind != rpc.CallerUser {
+			return fault.New(fault.Unauthenticated)
+		}
+		u, err := a.Accounts.ConfirmChange(ctx, c.UserID, p.Code)
+		if err != nil {
+			return err
+		}
+		*res = object(u)
+		return nil
+	}
+	if p.UserID == "" || (p.EmailCode == "" && p.PhoneCode == "") {
+		return &fault.Error{Code: fault.Invalid, Message: fault.Invalid.Message(),
+			Fields: map[string]string{"user_id": "required with email_code and/or phone_code"}}
+	}
+	u, err := a.Accounts.Verify(ctx, p.UserID, map[string]string{store.KindEmail: p.EmailCode, store.KindPhone: p.PhoneCode})
+	if err != nil {
+		return err
+	}
+	return a.logIn(r, u, res)
+}
+
+// logIn ends every flow that hands out a session: the state check, then a
+// fresh token.
+func (a *Auth) logIn(r *http.Request, u store.User, res **Object) error {
+	if err := account.LoginState(u); err != nil {
+		return err
+	}
+	c := rpc.CallerFrom(r.Context())
+	s, err := a.Accounts.NewSession(r.Context(), u.ID, c.IP, c.UserAgent)
+	if err != nil {
+		return err
+	}
+	o := object(u)
+	o.Session = &s
+	*res = o
+	return nil
+}
+
+// ResendParams is user.auth.resend's request, in its four forms.
+type ResendParams struct {
+	UserID        string `json:"user_id" rpc:"max=64"`
+	Type          string `json:"type" rpc:"max=8"`
+	RecoveryToken string `json:"recovery_token" rpc:"max=128"`
+	DeletionToken string `json:"deletion_token" rpc:"max=128"`
+}
+
+// Resend is user.auth.resend.
+func (a *Auth) Resend(r *http.Request, p *ResendParams, res *bool) error {
+	ctx := r.Context()
+	var err error
+	switch {
+	case p.UserID != "":
+		if p.Type != store.KindEmail && p.Type != store.KindPhone {
+			return fault.Field(fault.Invalid, "type", `"email" or "phone"`)
+		}
+		u, uerr := a.Accounts.User(ctx, p.UserID)
+		if uerr != nil {
+			return uerr
+		}
+		err = a.Accounts.SendVerification(ctx, u, p.Type)
+	case p.RecoveryToken != "":
+		err = a.Accounts.ResendFor(ctx, codes.Recovery, p.RecoveryToken)
+	case p.DeletionToken != "":
+		err = a.Accounts.ResendFor(ctx, codes.Deletion, p.DeletionToken)
+	default:
+		c := rpc.CallerFrom(ctx)
+		if c.Kind != rpc.CallerUser {
+			return &fault.Error{Code: fault.Invalid, Message: fault.Invalid.Message(),
+				Fields: map[string]string{"user_id": "user_id and type, recovery_token, deletion_token, or a session"}}
+		}
+		err = a.Accounts.ResendChange(ctx, c.UserID)
+	}
+	if err != nil {
+		return err
+	}
+	*res = true
+	return nil
+}
+
+// LoginParams is user.auth.login's request.
+type LoginParams struct {
+	Login    string `json:"login" rpc:"required,max=254"`
+	Password string `json:"password" rpc:"required,max=1024"`
+}
+
+// Login is user.auth.login: the same core check as every login.
+func (a *Auth) Login(r *http.Request, p *LoginParams, res **Object) error {
+	ctx := r.Context()
+	kind, norm := account.ParseLogin(p.Login)
+	u, err := a.Accounts.CheckPassword(ctx, account.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
+	if err != nil {
+		return err
+	}
+	return a.logIn(r, u, res)
+}
+
+// Empty is the params of methods that take none.
+type Empty struct{}
+
+// Check is user.auth.check.
+func (a *Auth) Check(r *http.Request, _ *Empty, res **Object) error {
+	u, err := a.Accounts.User(r.Context(), rpc.CallerFrom(r.Context()).UserID)
+	if err != nil {
+		return err
+	}
+	if err := account.LoginState(u); err != nil {
+		return err
+	}
+	*res = object(u)
+	return nil
+}
+
+// RecoveryParams is user.auth.recovery's request.
+type RecoveryParams struct {
+	Login string `json:"login" rpc:"required,max=254"`
+}
+
+// RecoveryResult is the recovery token and the channel of the code.
+type RecoveryResult struct {
+	Token string `json:"token"`
+	Type  string `json:"type"`
+}
+
+// Recovery is user.auth.recovery.
+func (a *Auth) Recovery(r *http.Request, p *RecoveryParams, res *RecoveryResult) error {
+	token, ch, err := a.Accounts.StartRecovery(r.Context(), p.Login)
+	if err != nil {
+		return err
+	}
+	res.Token, res.Type = token, ch
+	return nil
+}
+
+// RecoveryDoneParams is user.auth.recovery_done's request.
+type RecoveryDoneParams struct {
+	Token string `json:"token" rpc:"required,max=128"`
+	Code  string `json:"code" rpc:"required,max=16"`
+}
+
+// RecoveryDone is user.auth.recovery_done.
+func (a *Auth) RecoveryDone(r *http.Request, p *RecoveryDoneParams, res **Object) error {
+	u, err := a.Accounts.FinishRecovery(r.Context(), p.Token, p.Code)
+	if err != nil {
+		return err
+	}
+	return a.logIn(r, u, res)
+}
+
+// DeleteResult is the deletion token and the channel of the code.
+type DeleteResult struct {
+	Type  string `json:"type"`
+	Token string `json:"token"`
+}
+
+// Delete is user.auth.delete.
+func (a *Auth) Delete(r *http.Request, _ *Empty, res *DeleteResult) error {
+	token, ch, err := a.Accounts.StartDeletion(r.Context(), rpc.CallerFrom(r.Context()).UserID)
+	if err != nil {
+		return err
+	}
+	res.Type, res.Token = ch, token
+	return nil
+}
+
+// DeleteDoneParams is user.auth.delete_done's request.
+type DeleteDoneParams struct {
+	Code string `json:"code" rpc:"required,max=16"`
+}
+
+// DeleteDone is user.auth.delete_done.
+func (a *Auth) DeleteDone(r *http.Request, p *DeleteDoneParams, res *bool) error {
+	if err := a.Accounts.FinishDeletion(r.Context(), rpc.CallerFrom(r.Context()).UserID, p.Code); err != nil {
+		return err
+	}
+	*res = true
+	return nil
+}
