@@ -21,11 +21,14 @@ import (
 	"partnergate/methods/access"
 	"partnergate/methods/account"
 	"partnergate/methods/auth"
+	"partnergate/methods/codes"
+	"partnergate/methods/delivery"
 	"partnergate/methods/dev"
 	"partnergate/methods/keyring"
 	"partnergate/methods/partners"
 	"partnergate/methods/password"
 	"partnergate/methods/system"
+	"partnergate/methods/user"
 	"partnergate/rpc"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"
@@ -41,6 +44,8 @@ type Main struct {
 	redis      redis.UniversalClient
 	closeRedis func()
 	ring       *keyring.Ring
+	outbox     *delivery.Outbox
+	accounts   *account.Service
 	handler    *rpc.Handler
 	server     *http.Server
 	pprof      *http.Server
@@ -128,11 +133,18 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	outbox, err := delivery.NewOutbox(m.store, m.ring, c.Dev)
+	if err != nil {
+		return err
+	}
+	m.outbox = outbox
 	accounts := &account.Service{
 		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: account.DefaultThrottle,
 		Sessions: account.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
+		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
 	}
+	m.accounts = accounts
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
 	promReg := prometheus.NewRegistry()
@@ -146,8 +158,16 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(authSvc, authSvc.Methods()...); err != nil {
 		return err
 	}
+	userAuth := &user.Auth{Accounts: accounts}
+	if err := reg.Register(userAuth, userAuth.Methods()...); err != nil {
+		return err
+	}
+	userSettings := &user.Settings{Accounts: accounts}
+	if err := reg.Register(userSettings, userSettings.Methods()...); err != nil {
+		return err
+	}
 	if c.Dev {
-		d := &dev.Service{Store: m.store}
+		d := &dev.Service{Store: m.store, Open: outbox.OpenBody}
 		if err := reg.Register(d, d.Methods()...); err != nil {
 			return err
 		}

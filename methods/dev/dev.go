@@ -15,6 +15,9 @@ import (
 // Service is the dev.* namespace.
 type Service struct {
 	Store store.Store
+	// Open returns a queued message's clear body; bodies are sealed at rest
+	// because they carry codes.
+	Open func(m store.Message) (string, error)
 }
 
 // Methods declares the namespace.
@@ -55,7 +58,15 @@ func (s *Service) OutboxList(r *http.Request, p *OutboxParams, res *OutboxResult
 	}
 	res.Messages = make([]OutboxMessage, 0, len(ms))
 	for _, m := range ms {
-		res.Messages = append(res.Messages, OutboxMessage{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Created: m.Created.UTC()})
+		body := m.Body
+		if s.Open != nil {
+			if body, err = s.Open(m); err != nil {
+				// Not sealed, or sealed under a key no longer in the ring:
+				// list it without a body rather than fail the whole list.
+				body = ""
+			}
+		}
+		res.Messages = append(res.Messages, OutboxMessage{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: body, Created: m.Created.UTC()})
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ type SettingsObject struct {
 	Restriction4  bool   `json:"restriction_4"`
 	Restriction5  bool   `json:"restriction_5"`
 	Lang          string `json:"lang"`
-	Birthday      *int64 `json:"birthday"`
+	Birthday      *int64 `json:"birthday,omitempty"`
 	DatingModel   string `json:"dating.model"`
 	Email         string `json:"email"`
 	Phone         string `json:"phone"`
@@ -89,21 +89,21 @@ func (s *Settings) Get(r *http.Request, _ *Empty, res *SettingsObject) error {
 // state and verification are not members, so the strict decoder refuses
 // them in any spelling (SECURITY.md 17).
 type SetParams struct {
-	FirstName    *string `json:"first_name" rpc:"max=100"`
-	LastName     *string `json:"last_name" rpc:"max=100"`
-	Avatar       *string `json:"avatar" rpc:"max=256"`
-	Sex          *int    `json:"sex"`
-	News         *bool   `json:"news"`
-	Restriction1 *bool   `json:"restriction_1"`
-	Restriction2 *bool   `json:"restriction_2"`
-	Restriction3 *bool   `json:"restriction_3"`
-	Restriction4 *bool   `json:"restriction_4"`
-	Restriction5 *bool   `json:"restriction_5"`
-	Lang         *string `json:"lang" rpc:"max=2"`
-	Birthday     *int64  `json:"birthday"`
-	DatingModel  *string `json:"dating.model" rpc:"max=64"`
-	Email        *string `json:"email" rpc:"max=254"`
-	Phone        *string `json:"phone" rpc:"max=32"`
+	FirstName    *string `json:"first_name,omitempty" rpc:"max=100"`
+	LastName     *string `json:"last_name,omitempty" rpc:"max=100"`
+	Avatar       *string `json:"avatar,omitempty" rpc:"max=256"`
+	Sex          *int    `json:"sex,omitempty"`
+	News         *bool   `json:"news,omitempty"`
+	Restriction1 *bool   `json:"restriction_1,omitempty"`
+	Restriction2 *bool   `json:"restriction_2,omitempty"`
+	Restriction3 *bool   `json:"restriction_3,omitempty"`
+	Restriction4 *bool   `json:"restriction_4,omitempty"`
+	Restriction5 *bool   `json:"restriction_5,omitempty"`
+	Lang         *string `json:"lang,omitempty" rpc:"max=2"`
+	Birthday     *int64  `json:"birthday,omitempty"`
+	DatingModel  *string `json:"dating.model,omitempty" rpc:"max=64"`
+	Email        *string `json:"email,omitempty" rpc:"max=254"`
+	Phone        *string `json:"phone,omitempty" rpc:"max=32"`
 }
 
 // Set is user.settings.set. Every member is validated before anything is

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"partnergate/methods/dev"
+	"partnergate/methods/user"
+	"partnergate/rpc/client"
+	"partnergate/rpc/fault"
+)
+
+var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+// lastCode reads the newest code sent to an address from the dev outbox.
+func lastCode(t *testing.T, c *client.Client, to string) string {
+	t.Helper()
+	res, err := c.DevOutboxList(context.Background(), dev.OutboxParams{To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) == 0 {
+		t.Fatalf("no message to %s", to)
+	}
+	code := sixDigits.FindString(res.Messages[0].Body)
+	if code == "" {
+		t.Fatalf("no code in the message to %s", to)
+	}
+	return code
+}
+
+// rawBatch posts a JSON batch and returns each response's envelope.
+func rawBatch(t *testing.T, url, token string, calls ...string) []envelopeOf {
+	t.Helper()
+	c := client.New(url).WithToken(token)
+	status, body, err := c.Post(context.Background(), "/rpc", []byte("["+strings.Join(calls, ",")+"]"))
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("batch: %d %v %s", status, err, body)
+	}
+	var resps []struct {
+		Result envelopeOf
+		Error  *client.ProtocolError
+	}
+	if err := json.Unmarshal(body, &resps); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	out := make([]envelopeOf, len(resps))
+	for i, r := range resps {
+		if r.Error != nil {
+			t.Fatalf("call %d: %v", i, r.Error)
+		}
+		out[i] = r.Result
+	}
+	return out
+}
+
+type envelopeOf struct {
+	Data  json.RawMessage `json:"data"`
+	Error struct {
+		Status     bool              `json:"status"`
+		Code       int               `json:"code"`
+		Message    string            `json:"message"`
+		Fields     map[string]string `json:"fields"`
+		RetryAfter int               `json:"retryAfter"`
+	} `json:"error"`
+}
+
+func call(method string, id int, params any) string {
+	p, _ := json.Marshal(params)
+	return fmt.Sprintf(`{"jsonrpc":"2.0","method":%q,"params":%s,"id":%d}`, method, p, id)
+}
+
+// TestSeed000Registration is the seed's "complete procedure for registering
+// a new user" posted as JSON batches (steps 2 to 7; the steps that need
+// products, tracking and the socket are covered where those are served).
+func TestSeed000Registration(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			g := mustRunMain(t, b.env)
+			anon := client.New(g.URL)
+			const phone = "+442071838750"
+
+			// Steps 2-3: the phone is entered and the user registered; a code goes to the phone.
+			r := rawBatch(t, g.URL, "", call("user.auth.registration", 1, map[string]string{"phone": phone, "name": "Ann", "lang": "ru"}))
+			var userID string
+			if err := json.Unmarshal(r[0].Data, &userID); err != nil || r[0].Error.Status {
+				t.Fatalf("registration: %s %+v", r[0].Data, r[0].Error)
+			}
+			// Not verified yet: a login is refused with the phone state (no password, so wrong credentials).
+			code := lastCode(t, anon, phone)
+
+			// Steps 4-5: the code is entered; verify returns the user and a session.
+			r = rawBatch(t, g.URL, "",
+				call("user.auth.verify", 1, map[string]string{"user_id": userID, "phone_code": "000000"}),
+				call("user.auth.verify", 2, map[string]string{"user_id": userID, "phone_code": code}),
+				call("user.auth.verify", 3, map[string]string{"user_id": userID, "phone_code": code}))
+			if r[0].Error.Code != int(fault.CodeInvalid) || r[2].Error.Code != int(fault.CodeInvalid) {
+				t.Fatalf("wrong and reused codes: %+v %+v", r[0].Error, r[2].Error)
+			}
+			var u user.Object
+			if err := json.Unmarshal(r[1].Data, &u); err != nil || r[1].Error.Status || u.Session == nil || !u.PhoneVerified || u.Phone != phone || u.Lang != "ru" {
+				t.Fatalf("verify: %s %+v", r[1].Data, r[1].Error)
+			}
+			token := u.Session.Token
+
+			// Step 6: an email is added through settings and confirmed with its code and the session.
+			r = rawBatch(t, g.URL, token, call("user.settings.set", 1, map[string]string{"email": "Ann@Example.com"}))
+			var st user.SettingsObject
+			if err := json.Unmarshal(r[0].Data, &st); err != nil || r[0].Error.Status || st.EmailPending != "Ann@example.com" || st.Email != "" {
+				t.Fatalf("settings.set email: %s %+v", r[0].Data, r[0].Error)
+			}
+			ecode := lastCode(t, anon, "ann@example.com")
+			r = rawBatch(t, g.URL, token,
+				call("user.auth.verify", 1, map[string]string{"code": ecode}),
+				call("user.settings.get", 2, map[string]string{}))
+			st = user.SettingsObject{}
+			if err := json.Unmarshal(r[1].Data, &st); err != nil || st.Email != "Ann@example.com" || !st.EmailVerified || st.EmailPending != "" {
+				t.Fatalf("after email verify: %s %+v / %s", r[1].Data, r[1].Error, r[0].Data)
+			}
+
+			// Step 7: the birthday is set at the end of registration.
+			bday := time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC).Unix()
+			r = rawBatch(t, g.URL, token,
+				call("user.settings.set", 1, map[string]any{"birthday": bday, "sex": 1, "news": true, "restriction_2": true, "dating.model": "serious"}),
+				call("user.auth.check", 2, map[string]string{}))
+			if err := json.Unmarshal(r[0].Data, &st); err != nil || st.Birthday == nil || *st.Birthday != bday || st.Sex != 1 || !st.News || !st.Restriction2 || st.DatingModel != "serious" {
+				t.Fatalf("settings.set: %s %+v", r[0].Data, r[0].Error)
+			}
+			if err := json.Unmarshal(r[1].Data, &u); err != nil || r[1].Error.Status || u.ID != userID {
+				t.Fatalf("check: %s %+v", r[1].Data, r[1].Error)
+			}
+
+			// The same user through seed 001's partner API: one user base.
+			p := g.partner(t, "auth")
+			var got struct{ User struct{ ID, FirstName, Birthday string } }
+			if err := p.Call(context.Background(), "auth.getUserByEmailAndPassword", map[string]string{"email": "ann@example.com", "password": "no password set"}, &got); !client.IsCode(err, int(fault.WrongCredentials)) {
+				t.Fatalf("a user without a password must not log in: %v", err)
+			}
+		})
+	}
+}
+
+// TestSeed000States reaches each error state the seed lists.
+func TestSeed000States(t *testing.T) {
+	g := mustRunMain(t)
+	anon := client.New(g.URL)
+	ctx := context.Background()
+	const pw = "correct horse battery staple"
+	id, err := anon.UserAuthRegistration(ctx, user.RegistrationParams{Email: "st@example.com", Phone: "+442071838751", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = id
+	cases := []struct {
+		name   string
+		method string
+		params any
+		want   fault.Code
+	}{
+		{"registration: no email or phone", "user.auth.registration", map[string]string{"name": "x"}, fault.Invalid},
+		{"registration: email format", "user.auth.registration", map[string]string{"email": "x@"}, fault.EmailInvalid},
+		{"registration: phone format", "user.auth.registration", map[string]string{"phone": "12345"}, fault.PhoneInvalid},
+		{"registration: exists", "user.auth.registration", map[string]string{"email": "ST@example.com"}, fault.AlreadyExists},
+		{"registration: bad lang", "user.auth.registration", map[string]string{"email": "l@example.com", "lang": "xx"}, fault.Invalid},
+		{"login: both unverified", "user.auth.login", map[string]string{"login": "st@example.com", "password": pw}, fault.NotVerified},
+		{"login: by phone, both unverified", "user.auth.login", map[string]string{"login": "+442071838751", "password": pw}, fault.NotVerified},
+		{"login: wrong password", "user.auth.login", map[string]string{"login": "st@example.com", "password": "wrong one here"}, fault.WrongCredentials},
+		{"login: unknown", "user.auth.login", map[string]string{"login": "nobody@example.com", "password": "wrong one here"}, fault.WrongCredentials},
+		{"verify: missing", "user.auth.verify", map[string]string{"user_id": id}, fault.Invalid},
+		{"verify: unknown user", "user.auth.verify", map[string]string{"user_id": "00000000-0000-0000-0000-000000000000", "email_code": "123456"}, fault.NotFound},
+		{"resend: within 90 s", "user.auth.resend", map[string]string{"user_id": id, "type": "email"}, fault.Throttled},
+		{"resend: bad type", "user.auth.resend", map[string]string{"user_id": id, "type": "fax"}, fault.Invalid},
+		{"resend: nothing", "user.auth.resend", map[string]string{}, fault.Invalid},
+		{"check: no session", "user.auth.check", nil, fault.Unauthenticated},
+		{"settings: no session", "user.settings.get", nil, fault.Unauthenticated},
+		{"recovery_done: unknown token", "user.auth.recovery_done", map[string]string{"token": "nope", "code": "123456"}, fault.NotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := anon.Call(ctx, c.method, c.params, nil)
+			if !client.IsCode(err, int(c.want)) {
+				t.Fatalf("got %v, want %d", err, c.want)
+			}
+			if c.want == fault.Throttled {
+				var e *client.Error
+				if !asError(err, &e) || e.RetryAfter < 80 || e.RetryAfter > 90 {
+					t.Fatalf("retryAfter %+v", e)
+				}
+			}
+		})
+	}
+
+	// Verify the email only: login then reports the phone still missing.
+	if _, err := anon.UserAuthVerify(ctx, user.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, "st@example.com")}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
+		t.Fatalf("verify email only: %v", err)
+	}
+	if err := anon.Call(ctx, "user.auth.login", map[string]string{"login": "st@example.com", "password": pw}, nil); !client.IsCode(err, int(fault.PhoneNotVerified)) {
+		t.Fatalf("login: %v", err)
+	}
+
+	// Recovery by the phone verifies it and logs in.
+	rec, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: "+442071838751"})
+	if err != nil || rec.Type != "email" || rec.Token == "" {
+		t.Fatalf("recovery: %+v %v", rec, err)
+	}
+	// An unknown login answers the same shape.
+	decoy, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: "ghost@example.com"})
+	if err != nil || decoy.Type != "email" || len(decoy.Token) != len(rec.Token) {
+		t.Fatalf("decoy: %+v %v", decoy, err)
+	}
+	if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: decoy.Token, Code: "123456"}); !client.IsCode(err, int(fault.CodeInvalid)) {
+		t.Fatalf("decoy must never verify: %v", err)
+	}
+	code := lastCode(t, anon, "st@example.com")
+	if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: rec.Token, Code: code}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
+		t.Fatalf("recovery by email still needs the phone: %v", err)
+	}
+}
+
+func asError(err error, target **client.Error) bool {
+	e, ok := err.(*client.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}

@@ -1,0 +1,75 @@
+package client
+
+import (
+	"context"
+
+	"partnergate/methods/user"
+)
+
+// Seed 000, user.*.
+
+// UserAuthRegistration calls user.auth.registration and returns the user id.
+func (c *Client) UserAuthRegistration(ctx context.Context, p user.RegistrationParams) (string, error) {
+	var id string
+	return id, c.Call(ctx, "user.auth.registration", p, &id)
+}
+
+// UserAuthVerify calls user.auth.verify.
+func (c *Client) UserAuthVerify(ctx context.Context, p user.VerifyParams) (user.Object, error) {
+	var r user.Object
+	return r, c.Call(ctx, "user.auth.verify", p, &r)
+}
+
+// UserAuthResend calls user.auth.resend.
+func (c *Client) UserAuthResend(ctx context.Context, p user.ResendParams) (bool, error) {
+	var r bool
+	return r, c.Call(ctx, "user.auth.resend", p, &r)
+}
+
+// UserAuthLogin calls user.auth.login.
+func (c *Client) UserAuthLogin(ctx context.Context, p user.LoginParams) (user.Object, error) {
+	var r user.Object
+	return r, c.Call(ctx, "user.auth.login", p, &r)
+}
+
+// UserAuthCheck calls user.auth.check with the client's session.
+func (c *Client) UserAuthCheck(ctx context.Context) (user.Object, error) {
+	var r user.Object
+	return r, c.Call(ctx, "user.auth.check", nil, &r)
+}
+
+// UserAuthRecovery calls user.auth.recovery.
+func (c *Client) UserAuthRecovery(ctx context.Context, p user.RecoveryParams) (user.RecoveryResult, error) {
+	var r user.RecoveryResult
+	return r, c.Call(ctx, "user.auth.recovery", p, &r)
+}
+
+// UserAuthRecoveryDone calls user.auth.recovery_done.
+func (c *Client) UserAuthRecoveryDone(ctx context.Context, p user.RecoveryDoneParams) (user.Object, error) {
+	var r user.Object
+	return r, c.Call(ctx, "user.auth.recovery_done", p, &r)
+}
+
+// UserAuthDelete calls user.auth.delete.
+func (c *Client) UserAuthDelete(ctx context.Context) (user.DeleteResult, error) {
+	var r user.DeleteResult
+	return r, c.Call(ctx, "user.auth.delete", nil, &r)
+}
+
+// UserAuthDeleteDone calls user.auth.delete_done.
+func (c *Client) UserAuthDeleteDone(ctx context.Context, p user.DeleteDoneParams) (bool, error) {
+	var r bool
+	return r, c.Call(ctx, "user.auth.delete_done", p, &r)
+}
+
+// UserSettingsGet calls user.settings.get.
+func (c *Client) UserSettingsGet(ctx context.Context) (user.SettingsObject, error) {
+	var r user.SettingsObject
+	return r, c.Call(ctx, "user.settings.get", nil, &r)
+}
+
+// UserSettingsSet calls user.settings.set.
+func (c *Client) UserSettingsSet(ctx context.Context, p user.SetParams) (user.SettingsObject, error) {
+	var r user.SettingsObject
+	return r, c.Call(ctx, "user.settings.set", p, &r)
+}
