@@ -138,7 +138,9 @@ func TestSeed000Registration(t *testing.T) {
 
 			// The same user through seed 001's partner API: one user base.
 			p := g.partner(t, "auth")
-			var got struct{ User struct{ ID, FirstName, Birthday string } }
+			var got struct {
+				User struct{ ID, FirstName, Birthday string }
+			}
 			if err := p.Call(context.Background(), "auth.getUserByEmailAndPassword", map[string]string{"email": "ann@example.com", "password": "no password set"}, &got); !client.IsCode(err, int(fault.WrongCredentials)) {
 				t.Fatalf("a user without a password must not log in: %v", err)
 			}
