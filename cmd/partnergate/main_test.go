@@ -9,13 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
-	"io"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	_ "github.com/lib/pq"
 
@@ -181,10 +178,6 @@ func runCLI(env map[string]string, args ...string) (code int, stdout, stderr str
 	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
 	return code, out.String(), errb.String()
 }
-
-var _ = io.Discard
-var _ = strings.TrimSpace
-var _ = time.Second
 
 func flagSet() *flag.FlagSet { return flag.NewFlagSet("test", flag.ContinueOnError) }
 

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestCLI drives the administrative commands in process against one data
+// directory, as an operator would beside a running server.
+func TestCLI(t *testing.T) {
+	env := map[string]string{"PARTNERGATE_DATA_DIR": t.TempDir()}
+	steps := []struct {
+		name    string
+		args    []string
+		code    int
+		outHas  string
+		errHas  string
+		capture func(out string)
+	}{
+		{name: "version", args: []string{"version"}, outHas: "partnergate "},
+		{name: "migrate", args: []string{"migrate"}, outHas: "migrations applied (sqlite)"},
+		{name: "migrate twice", args: []string{"migrate"}, outHas: "migrations applied"},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, errHas: "unknown command"},
+		{name: "create without scopes", args: []string{"partners", "create", "--name", "x"}, code: 1, errHas: "scope"},
+		{name: "create with a bad scope", args: []string{"partners", "create", "--name", "x", "--scopes", "a b!"}, code: 1, errHas: "invalid scope"},
+		{name: "grant to nobody", args: []string{"users", "grant", "--email", "nobody@example.com", "--role", "admin"}, code: 1, errHas: "not found"},
+		{name: "serve -h", args: []string{"serve", "-h"}, code: 0},
+		{name: "bad setting", args: []string{"serve"}, code: 1, errHas: "PARTNERGATE_MAX_BATCH"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			e := env
+			if s.name == "bad setting" {
+				e = map[string]string{"PARTNERGATE_DATA_DIR": env["PARTNERGATE_DATA_DIR"], "PARTNERGATE_MAX_BATCH": "zero"}
+			}
+			code, out, errOut := runCLI(e, s.args...)
+			if code != s.code || !strings.Contains(out, s.outHas) || !strings.Contains(errOut, s.errHas) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, s.code, out, errOut)
+			}
+		})
+	}
+
+	code, out, errOut := runCLI(env, "partners", "create", "--name", "acme", "--scopes", "auth,user")
+	if code != 0 {
+		t.Fatalf("create: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var key struct{ KID, Secret string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &key); err != nil || !strings.HasPrefix(key.KID, "pk_") || !strings.HasPrefix(key.Secret, "pks_") {
+		t.Fatalf("create printed %q", out)
+	}
+	code, out, _ = runCLI(env, "partners", "list")
+	if code != 0 || !strings.Contains(out, key.KID) || !strings.Contains(out, "auth,user") || strings.Contains(out, key.Secret) {
+		t.Fatalf("list: %s", out)
+	}
+	if code, out, _ = runCLI(env, "partners", "revoke", key.KID); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke: %s", out)
+	}
+	code, out, _ = runCLI(env, "partners", "list")
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 5 && f[0] == key.KID && (code != 0 || f[4] == "-") {
+			t.Fatalf("revoked key not shown as revoked: %s", out)
+		}
+	}
+}
