@@ -16,6 +16,7 @@ import (
 	"partnergate/methods/partners"
 	"partnergate/rpc/client"
 	"partnergate/store"
+	"partnergate/store/kv"
 )
 
 // openAdmin opens what the administrative commands need: the SQL store and
@@ -123,6 +124,23 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "user %s now has role %q\n", u.ID, *role)
+	// A privilege change ends the user's sessions, so the next one starts
+	// under the new role (SECURITY.md 11). In-process Redis belongs to the
+	// running server and cannot be reached from here.
+	if m.Config.RedisURL == "" {
+		fmt.Fprintln(stdout, "note: embedded Redis is private to the server; the user's sessions end at its restart")
+		return nil
+	}
+	cl, err := kv.Open(ctx, m.Config.RedisURL)
+	if err != nil {
+		return fmt.Errorf("role set, but sessions not revoked: %w", err)
+	}
+	defer cl.Close()
+	n, err := kv.New(cl).DeleteUserSessions(ctx, u.ID, "")
+	if err != nil {
+		return fmt.Errorf("role set, but sessions not revoked: %w", err)
+	}
+	fmt.Fprintf(stdout, "revoked %d session(s)\n", n)
 	return nil
 }
 
