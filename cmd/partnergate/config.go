@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"partnergate/methods/access"
+	"partnergate/methods/delivery"
 	"partnergate/methods/password"
 	"partnergate/rpc"
 )
@@ -33,11 +34,14 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	Limits         rpc.Limits
 
-	Argon2                       password.Params
-	HashSlots                    int
-	HashWait                     time.Duration
-	Rates                        map[string]access.Rate
-	Shutdown                     time.Duration
+	Argon2    password.Params
+	HashSlots int
+	HashWait  time.Duration
+	Rates     map[string]access.Rate
+	Shutdown  time.Duration
+
+	SMTP                         delivery.SMTPConfig
+	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
 }
 
@@ -162,6 +166,18 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_SMTP_HOST", "smtp-host", "", "SMTP server for email codes and links; unset outside dev mode: email is not delivered", str(func(c *Config) *string { return &c.SMTP.Host })},
+		{"PARTNERGATE_SMTP_PORT", "smtp-port", "587", "SMTP port", num(func(c *Config) *int { return &c.SMTP.Port }, 1)},
+		{"PARTNERGATE_SMTP_FROM", "smtp-from", "", "sender address of email messages", str(func(c *Config) *string { return &c.SMTP.From })},
+		{"PARTNERGATE_SMTP_USERNAME", "smtp-username", "", "SMTP login (PLAIN, only over TLS or to localhost)", str(func(c *Config) *string { return &c.SMTP.Username })},
+		{"PARTNERGATE_SMTP_PASSWORD", "smtp-password", "", "SMTP password", str(func(c *Config) *string { return &c.SMTP.Password })},
+		{"PARTNERGATE_SMTP_REQUIRE_TLS", "smtp-require-tls", "false", "refuse to send unless the server offers STARTTLS", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.SMTP.RequireTLS = b
+			return err
+		}},
+		{"PARTNERGATE_SMS_WEBHOOK_URL", "sms-webhook-url", "", "HTTP endpoint that receives {\"to\",\"body\"} for SMS codes; unset outside dev mode: SMS is not delivered", str(func(c *Config) *string { return &c.Webhook.URL })},
+		{"PARTNERGATE_SMS_WEBHOOK_AUTH", "sms-webhook-auth", "", "Authorization header value sent to the SMS webhook", str(func(c *Config) *string { return &c.Webhook.Authorization })},
 		{"PARTNERGATE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long SIGTERM waits for calls in flight", dur(func(c *Config) *time.Duration { return &c.Shutdown })},
 		{"PARTNERGATE_SESSION_IDLE", "session-idle", "336h", "session idle timeout (sliding)", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},

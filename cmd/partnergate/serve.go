@@ -50,6 +50,34 @@ type Main struct {
 	server     *http.Server
 	pprof      *http.Server
 	ln         net.Listener
+	dispatcher *delivery.Dispatcher
+}
+
+// openDispatcher builds the real senders; a channel without one keeps its
+// messages queued until they are retried out, and says so at start.
+func (m *Main) openDispatcher() error {
+	senders := map[string]delivery.Sender{}
+	if m.Config.SMTP.Host != "" {
+		s, err := delivery.NewSMTP(m.Config.SMTP)
+		if err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
+		senders[delivery.ChannelEmail] = s
+	}
+	if m.Config.Webhook.URL != "" {
+		w, err := delivery.NewWebhook(m.Config.Webhook)
+		if err != nil {
+			return fmt.Errorf("sms webhook: %w", err)
+		}
+		senders[delivery.ChannelSMS] = w
+	}
+	d, err := delivery.NewDispatcher(m.store, m.ring, senders, m.Log)
+	if err != nil {
+		return err
+	}
+	m.dispatcher = d
+	m.outbox.Wake = d.Wake
+	return nil
 }
 
 // NewMain returns a Main for cfg logging to logw.
@@ -138,6 +166,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.outbox = outbox
+	if !c.Dev {
+		if err := m.openDispatcher(); err != nil {
+			return err
+		}
+	}
 	accounts := &account.Service{
 		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: account.DefaultThrottle,
@@ -264,6 +297,19 @@ func (m *Main) Handler() *rpc.Handler { return m.handler }
 // finish calls in flight (up to the shutdown timeout), close the stores.
 func (m *Main) Serve(ctx context.Context) error {
 	m.Log.Info().Str("addr", m.Addr()).Str("version", version).Msg("listening")
+	dispatched := make(chan struct{})
+	dctx, stopDispatch := context.WithCancel(context.Background())
+	defer stopDispatch()
+	if m.dispatcher != nil {
+		go func() {
+			defer close(dispatched)
+			if err := m.dispatcher.Run(dctx); err != nil && !errors.Is(err, context.Canceled) {
+				m.Log.Error().Err(err).Msg("outbox dispatcher stopped")
+			}
+		}()
+	} else {
+		close(dispatched)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.ln) }()
 	if m.pprof != nil {
@@ -285,6 +331,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	if m.pprof != nil {
 		_ = m.pprof.Shutdown(sctx)
 	}
+	// Calls have finished queueing; the dispatcher hands back what it holds.
+	stopDispatch()
+	<-dispatched
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
