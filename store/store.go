@@ -148,6 +148,9 @@ type NewUser struct {
 // Store is the durable state. Every method takes a context and returns
 // errors wrapping the sentinels above.
 type Store interface {
+	UserData
+	Outbox
+
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).
 	CreateUser(ctx context.Context, nu NewUser) error

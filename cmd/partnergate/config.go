@@ -40,6 +40,7 @@ type Config struct {
 	Rates     map[string]access.Rate
 	Shutdown  time.Duration
 
+	PublicURL                    string
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
@@ -166,6 +167,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_PUBLIC_URL", "public-url", "", "base URL of links the gateway sends (backup downloads), e.g. https://id.example.com; never taken from the request's Host", str(func(c *Config) *string { return &c.PublicURL })},
 		{"PARTNERGATE_SMTP_HOST", "smtp-host", "", "SMTP server for email codes and links; unset outside dev mode: email is not delivered", str(func(c *Config) *string { return &c.SMTP.Host })},
 		{"PARTNERGATE_SMTP_PORT", "smtp-port", "587", "SMTP port", num(func(c *Config) *int { return &c.SMTP.Port }, 1)},
 		{"PARTNERGATE_SMTP_FROM", "smtp-from", "", "sender address of email messages", str(func(c *Config) *string { return &c.SMTP.From })},

@@ -24,12 +24,14 @@ import (
 	"partnergate/methods/codes"
 	"partnergate/methods/delivery"
 	"partnergate/methods/dev"
+	"partnergate/methods/events"
 	"partnergate/methods/keyring"
 	"partnergate/methods/partners"
 	"partnergate/methods/password"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
+	"partnergate/store"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"
 )
@@ -199,6 +201,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(userSettings, userSettings.Methods()...); err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	bus := events.New(m.redis)
+	accounts.Events = bus
+	if err := registerUserData(ctx, m, reg, mux, bus, backupNotifier{store: m.store, outbox: outbox}, c.PublicURL); err != nil {
+		return err
+	}
 	if c.Dev {
 		d := &dev.Service{Store: m.store, Open: outbox.OpenBody}
 		if err := reg.Register(d, d.Methods()...); err != nil {
@@ -221,7 +229,6 @@ func (m *Main) Open(ctx context.Context) error {
 		TrustedProxies: c.TrustedProxies,
 	})
 
-	mux := http.NewServeMux()
 	mux.Handle("/rpc", m.handler)
 	mux.Handle(rpc.PathPrefix, m.handler)
 	mux.Handle("/openrpc.json", disc)
@@ -275,6 +282,30 @@ func writeStatus(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
+}
+
+// backupNotifier delivers backup download links through the outbox, to the
+// user's email, else phone.
+type backupNotifier struct {
+	store  *sqlstore.Store
+	outbox *delivery.Outbox
+}
+
+func (n backupNotifier) BackupReady(ctx context.Context, userID, link string, exp time.Time) error {
+	u, err := n.store.UserByID(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("backup link: %w", err)
+	}
+	msg := delivery.Message{Template: delivery.TemplateLinkBackup, Lang: u.Lang,
+		Vars: map[string]string{"link": link, "expires": exp.UTC().Format("2006-01-02 15:04 UTC")}}
+	if e, ok := u.Identifier(store.KindEmail); ok {
+		msg.Channel, msg.To = delivery.ChannelEmail, e.Norm
+	} else if p, ok := u.Identifier(store.KindPhone); ok {
+		msg.Channel, msg.To = delivery.ChannelSMS, p.Norm
+	} else {
+		return errors.New("backup link: the user has no email or phone")
+	}
+	return n.outbox.Enqueue(ctx, msg)
 }
 
 // Listen binds the configured address (port 0 picks a free one).

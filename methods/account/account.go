@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/methods/codes"
+	"partnergate/methods/events"
 	"partnergate/methods/password"
 	"partnergate/rpc/fault"
 	"partnergate/store"
@@ -53,7 +54,7 @@ type Service struct {
 	Throttle Throttle
 	Sessions SessionPolicy
 	Codes    *codes.Service
-	Events   Publisher
+	Events   events.Publisher
 	Now      func() time.Time
 	Log      zerolog.Logger
 }
@@ -198,7 +199,8 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		return store.User{}, err
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, subject, l.IP); err != nil {
+		// The account's counter already holds this attempt (admitLogin).
+		if err := s.recordIPFailure(ctx, l.IP); err != nil {
 			return store.User{}, err
 		}
 		s.audit(ctx, "login.failed", u.ID)
@@ -248,13 +250,29 @@ func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
 	if f.Count >= t.HourlyAttempts {
 		return fault.Throttle(f.Last.Add(t.Window).Sub(now))
 	}
+	// Count the attempt before its password is checked (a success clears
+	// the count again). The checks above read the counter, and concurrent
+	// attempts would all read the same value: 100 at once would all pass a
+	// backoff meant to stop the sixth. The increment is atomic, so each
+	// attempt gets a count of its own; past the free failures (or the
+	// hourly cap) only an attempt whose reading was still current, with no
+	// other attempt counted in between, may go on. One refused this way
+	// stays counted: it was an attempt, made during a burst.
+	n, err := s.KV.AddFailure(ctx, subject, t.Window)
+	if err != nil {
+		return storeFault("count attempt", err)
+	}
+	if n.Count-1 != f.Count && (n.Count > t.FreeFailures || n.Count > t.HourlyAttempts) {
+		s.audit(ctx, "login.backoff", subjectUser(subject))
+		return fault.Throttle(max(backoff(n, t.FreeFailures, t.MaxBackoff, now), time.Second))
+	}
 	return nil
 }
 
-func (s *Service) recordFailure(ctx context.Context, subject, ip string) error {
-	if _, err := s.KV.AddFailure(ctx, subject, s.Throttle.Window); err != nil {
-		return storeFault("count failure", err)
-	}
+// recordIPFailure counts a failed password against the client IP. Unlike
+// the account's, the IP's count is taken after the check: a success must
+// not count against an address many users may share.
+func (s *Service) recordIPFailure(ctx context.Context, ip string) error {
 	if ip != "" {
 		if _, err := s.KV.AddFailure(ctx, "ip:"+ip, s.Throttle.Window); err != nil {
 			return storeFault("count ip failure", err)

@@ -2,25 +2,27 @@ package account
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"partnergate/methods/codes"
+	"partnergate/methods/events"
 	"partnergate/rpc/fault"
 	"partnergate/store"
 )
 
-// Publisher pushes account events to the user's live connections. It may be
-// nil: events are a convenience, never a condition of success.
-type Publisher interface {
-	Publish(ctx context.Context, userID, event string, data map[string]any) error
-}
-
+// publish pushes an account event to the user's live connections. Events
+// are a convenience, never a condition of success: a failure is logged.
 func (s *Service) publish(ctx context.Context, userID, event string, data map[string]any) {
 	if s.Events == nil {
 		return
 	}
-	if err := s.Events.Publish(ctx, userID, event, data); err != nil {
+	e := events.Event{Type: event, At: s.now().UTC()}
+	if data != nil {
+		e.Data, _ = json.Marshal(data)
+	}
+	if err := s.Events.Publish(ctx, userID, e); err != nil {
 		s.Log.Warn().Err(err).Str("event", event).Str("user", userID).Msg("publish event")
 	}
 }
@@ -81,7 +83,7 @@ func (s *Service) Verify(ctx context.Context, userID string, byKind map[string]s
 			return store.User{}, storeFault("mark verified", err)
 		}
 		s.audit(ctx, "identifier.verified", u.ID, "channel", kind)
-		s.publish(ctx, u.ID, "verified", map[string]any{"channel": kind})
+		s.publish(ctx, u.ID, events.Verified, map[string]any{"channel": kind})
 	}
 	return s.User(ctx, userID)
 }
@@ -175,7 +177,7 @@ func (s *Service) ConfirmChange(ctx context.Context, userID, code string) (store
 		}
 		_ = s.KV.DropPending(ctx, userID, kind)
 		s.audit(ctx, "identifier.changed", userID, "channel", kind)
-		s.publish(ctx, userID, "verified", map[string]any{"channel": kind})
+		s.publish(ctx, userID, events.Verified, map[string]any{"channel": kind})
 		return s.User(ctx, userID)
 	}
 	return store.User{}, fault.New(fault.CodeInvalid)
@@ -339,7 +341,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, fn func(u *s
 		return store.User{}, storeFault("update profile", err)
 	}
 	s.audit(ctx, "profile.updated", userID)
-	s.publish(ctx, userID, "settings.changed", nil)
+	s.publish(ctx, userID, events.SettingsChanged, nil)
 	return u, nil
 }
 
@@ -396,6 +398,6 @@ func (s *Service) FinishDeletion(ctx context.Context, userID, code string) error
 		return err
 	}
 	s.audit(ctx, "user.deleted", userID)
-	s.publish(ctx, userID, "session.revoked", map[string]any{"reason": "account deleted"})
+	s.publish(ctx, userID, events.SessionRevoked, map[string]any{"reason": "account deleted"})
 	return nil
 }

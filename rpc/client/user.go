@@ -73,3 +73,45 @@ func (c *Client) UserSettingsSet(ctx context.Context, p user.SetParams) (user.Se
 	var r user.SettingsObject
 	return r, c.Call(ctx, "user.settings.set", p, &r)
 }
+
+// UserAuthBlock calls user.auth.block.
+func (c *Client) UserAuthBlock(ctx context.Context, p user.BlocksParams) (bool, error) {
+	var r bool
+	return r, c.Call(ctx, "user.auth.block", p, &r)
+}
+
+// UserAuthWebsocket calls user.auth.websocket and returns a socket ticket.
+func (c *Client) UserAuthWebsocket(ctx context.Context) (user.SocketTicket, error) {
+	var r user.SocketTicket
+	return r, c.Call(ctx, "user.auth.websocket", nil, &r)
+}
+
+// UserDataBackup calls user.data.backup.
+func (c *Client) UserDataBackup(ctx context.Context, p user.DataBackupParams) (bool, error) {
+	var r bool
+	return r, c.Call(ctx, "user.data.backup", p, &r)
+}
+
+// UserProductsGet calls user.products.get.
+func (c *Client) UserProductsGet(ctx context.Context) ([]user.ProductsItem, error) {
+	var r []user.ProductsItem
+	return r, c.Call(ctx, "user.products.get", nil, &r)
+}
+
+// UserProductsActivate calls user.products.activate.
+func (c *Client) UserProductsActivate(ctx context.Context, p user.ProductsChangeParams) (user.ProductsActivateResult, error) {
+	var r user.ProductsActivateResult
+	return r, c.Call(ctx, "user.products.activate", p, &r)
+}
+
+// UserProductsDeactivate calls user.products.deactivate.
+func (c *Client) UserProductsDeactivate(ctx context.Context, p user.ProductsChangeParams) (user.ProductsDeactivateResult, error) {
+	var r user.ProductsDeactivateResult
+	return r, c.Call(ctx, "user.products.deactivate", p, &r)
+}
+
+// UserTrackingSet calls user.tracking.set.
+func (c *Client) UserTrackingSet(ctx context.Context, p user.TrackingSetParams) (bool, error) {
+	var r bool
+	return r, c.Call(ctx, "user.tracking.set", p, &r)
+}

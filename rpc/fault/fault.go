@@ -49,6 +49,7 @@ const (
 	CodeInvalid      Code = 2013 // verification code wrong, expired, used or voided
 	EmailVerified    Code = 2014 // resend refused: the email is already verified
 	PhoneVerified    Code = 2015 // resend refused: the phone is already verified
+	ProductDisabled  Code = 2050 // user.products.activate: the product exists but is disabled
 
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
@@ -84,6 +85,7 @@ var messages = map[Code]string{
 	CodeInvalid:      "Code is wrong or expired.",
 	EmailVerified:    "Email already verified.",
 	PhoneVerified:    "Phone already verified.",
+	ProductDisabled:  "Product disabled.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

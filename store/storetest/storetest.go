@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Credentials", testCredentials},
 		{"Partners", testPartners},
 		{"Outbox", testOutbox},
+		{"OutboxDelivery", testOutboxDelivery},
 		{"CountUsers", testCountUsers},
 		{"Ping", testPing},
 	}
@@ -47,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	runUserData(t, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision stores
