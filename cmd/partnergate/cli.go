@@ -14,6 +14,8 @@ import (
 
 	"partnergate/methods/account"
 	"partnergate/methods/partners"
+	"partnergate/methods/products"
+	"partnergate/rpc/fault"
 	"partnergate/rpc/client"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -97,6 +99,36 @@ func runPartners(ctx context.Context, args []string, getenv func(string) string,
 	default:
 		return fmt.Errorf("unknown partners command %q: want create, list or revoke", sub)
 	}
+	return nil
+}
+
+func runProducts(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("usage: products add --id ID --title T [--description D --policy P --icon I --info URL --subscription-cancel URL --position N --disabled]")
+	}
+	fs := flag.NewFlagSet("products add", flag.ContinueOnError)
+	var p store.Product
+	fs.StringVar(&p.ID, "id", "", "product id (letters, digits, '_', '-')")
+	fs.StringVar(&p.Title, "title", "", "title")
+	fs.StringVar(&p.Description, "description", "", "description")
+	fs.StringVar(&p.Policy, "policy", "", "the user agreement text activation consents to")
+	fs.StringVar(&p.Icon, "icon", "", "icon name")
+	fs.StringVar(&p.Info, "info", "", "URL of an information page")
+	fs.StringVar(&p.SubscriptionCancel, "subscription-cancel", "", "URL where a paid subscription is cancelled")
+	fs.IntVar(&p.Position, "position", 0, "catalogue order")
+	fs.BoolVar(&p.Disabled, "disabled", false, "listed but cannot be activated")
+	m, err := openAdmin(ctx, fs, args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := (&products.Service{Store: m.store, Log: m.Log}).Put(ctx, p); err != nil {
+		if fe, ok := fault.As(err); ok && len(fe.Fields) > 0 {
+			return fmt.Errorf("%s %v", fe.Message, fe.Fields)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "product %s saved\n", p.ID)
 	return nil
 }
 

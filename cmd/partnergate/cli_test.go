@@ -25,6 +25,8 @@ func TestCLI(t *testing.T) {
 		{name: "create without scopes", args: []string{"partners", "create", "--name", "x"}, code: 1, errHas: "scope"},
 		{name: "create with a bad scope", args: []string{"partners", "create", "--name", "x", "--scopes", "a b!"}, code: 1, errHas: "invalid scope"},
 		{name: "grant to nobody", args: []string{"users", "grant", "--email", "nobody@example.com", "--role", "admin"}, code: 1, errHas: "not found"},
+		{name: "product without a title", args: []string{"products", "add", "--id", "chess"}, code: 1, errHas: "title"},
+		{name: "product added", args: []string{"products", "add", "--id", "chess", "--title", "Chess", "--description", "Play chess."}, outHas: "product chess saved"},
 		{name: "serve -h", args: []string{"serve", "-h"}, code: 0},
 		{name: "bad setting", args: []string{"serve"}, code: 1, errHas: "PARTNERGATE_MAX_BATCH"},
 	}

@@ -35,6 +35,7 @@ commands:
   partners list                 list partner keys (no secrets)
   partners revoke KID           revoke a partner key
   users grant --email E --role R        set a user's role ("" removes it)
+  products add --id ID --title T [...]  add or replace a product of the user.products catalogue
   call [--url U] [--key KID --secret S] METHOD [JSON]   sign and post one call
   version                       print the version
 
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, args, getenv, stdout, stderr)
 	case "partners":
 		err = runPartners(ctx, args, getenv, stdout, stderr)
+	case "products":
+		err = runProducts(ctx, args, getenv, stdout, stderr)
 	case "users":
 		err = runUsers(ctx, args, getenv, stdout, stderr)
 	case "call":
