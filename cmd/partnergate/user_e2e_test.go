@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"partnergate/methods/dev"
 	"partnergate/methods/user"
 	"partnergate/rpc/client"
@@ -136,12 +138,70 @@ func TestSeed000Registration(t *testing.T) {
 				t.Fatalf("check: %s %+v", r[1].Data, r[1].Error)
 			}
 
+			// Step 8: the analytics ids from step 1 and the environment data.
+			// Step 9: the dating product is activated.
+			r = rawBatch(t, g.URL, token,
+				call("user.tracking.set", 1, map[string]any{
+					"webstat_visitor_id": "v-1", "webstat_fingerprint_id": "f-1", "webstat_session_id": "s-1",
+					"webstat_api_handler": "https://webstat.example.com/h", "screen": []int{1080, 2400},
+					"location": []float64{51.5, -0.12, 20}, "wifi_mac": "00:1a:2b:3c:4d:5e", "push_device_id": "push-1"}),
+				call("user.products.activate", 2, map[string]string{"product_id": "dating"}))
+			var ok bool
+			if err := json.Unmarshal(r[0].Data, &ok); err != nil || !ok {
+				t.Fatalf("tracking.set: %s %+v", r[0].Data, r[0].Error)
+			}
+			var act struct{ Modules []string }
+			if err := json.Unmarshal(r[1].Data, &act); err != nil || len(act.Modules) != 1 || act.Modules[0] != "dating" {
+				t.Fatalf("products.activate: %s %+v", r[1].Data, r[1].Error)
+			}
+
+			// Step 10: the client connects to the socket and hears its events.
+			var tk user.SocketTicket
+			r = rawBatch(t, g.URL, token, call("user.auth.websocket", 1, map[string]string{}))
+			if err := json.Unmarshal(r[0].Data, &tk); err != nil || tk.Ticket == "" {
+				t.Fatalf("websocket ticket: %s %+v", r[0].Data, r[0].Error)
+			}
+			wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			conn, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(g.URL, "http")+tk.URL, nil)
+			if err != nil {
+				t.Fatalf("socket: %v", err)
+			}
+			defer conn.Close(websocket.StatusNormalClosure, "")
+			// Subscribing is asynchronous; change settings until the event
+			// arrives, a bounded number of times.
+			got := make(chan string, 1)
+			go func() {
+				for {
+					_, msg, err := conn.Read(wctx)
+					if err != nil {
+						return
+					}
+					if strings.Contains(string(msg), `"settings.changed"`) {
+						got <- string(msg)
+						return
+					}
+				}
+			}()
+			var event string
+			for i := 0; i < 50 && event == ""; i++ {
+				rawBatch(t, g.URL, token, call("user.settings.set", 1, map[string]bool{"news": i%2 == 0}))
+				select {
+				case event = <-got:
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			var note struct {
+				JSONRPC, Method string
+				ID              *json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(event), &note); err != nil || note.JSONRPC != "2.0" || note.ID != nil {
+				t.Fatalf("no JSON-RPC notification of the settings change: %q", event)
+			}
+
 			// The same user through seed 001's partner API: one user base.
 			p := g.partner(t, "auth")
-			var got struct {
-				User struct{ ID, FirstName, Birthday string }
-			}
-			if err := p.Call(context.Background(), "auth.getUserByEmailAndPassword", map[string]string{"email": "ann@example.com", "password": "no password set"}, &got); !client.IsCode(err, int(fault.WrongCredentials)) {
+			if err := p.Call(context.Background(), "auth.getUserByEmailAndPassword", map[string]string{"email": "ann@example.com", "password": "no password set"}, nil); !client.IsCode(err, int(fault.WrongCredentials)) {
 				t.Fatalf("a user without a password must not log in: %v", err)
 			}
 		})
