@@ -15,8 +15,8 @@ import (
 	"partnergate/methods/account"
 	"partnergate/methods/partners"
 	"partnergate/methods/products"
-	"partnergate/rpc/fault"
 	"partnergate/rpc/client"
+	"partnergate/rpc/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
 )
