@@ -168,7 +168,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("role set, but sessions not revoked: %w", err)
 	}
 	defer cl.Close()
-	n, err := kv.New(cl).DeleteUserSessions(ctx, u.ID, "")
+	n, err := kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix)).DeleteUserSessions(ctx, u.ID, "")
 	if err != nil {
 		return fmt.Errorf("role set, but sessions not revoked: %w", err)
 	}

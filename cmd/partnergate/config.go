@@ -41,6 +41,7 @@ type Config struct {
 	Shutdown  time.Duration
 
 	PublicURL                    string
+	RedisPrefix                  string
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
@@ -80,6 +81,7 @@ func settings() []setting {
 		{"PARTNERGATE_ADDR", "addr", "127.0.0.1:8080", "address to listen on", str(func(c *Config) *string { return &c.Addr })},
 		{"DATABASE_URL", "database-url", "", "Postgres URL (postgres://…); unset: embedded SQLite", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"REDIS_URL", "redis-url", "", "redis://, rediss:// or host:port,host:port (Cluster); unset: in-process Redis", str(func(c *Config) *string { return &c.RedisURL })},
+		{"PARTNERGATE_REDIS_PREFIX", "redis-prefix", "pg:", "prefix of every Redis key, so several deployments can share one Redis", str(func(c *Config) *string { return &c.RedisPrefix })},
 		{"PARTNERGATE_DATA_DIR", "data-dir", "./data", "embedded mode's directory (SQLite file, generated key)", str(func(c *Config) *string { return &c.DataDir })},
 		{"PARTNERGATE_SECRET_KEY", "secret-key", "", "comma-separated base64 32-byte keys, current first (rotation)", str(func(c *Config) *string { return &c.SecretKey })},
 		{"PARTNERGATE_SECRET_KEY_FILE", "secret-key-file", "", "file holding the keys, one per line; default DATA_DIR/secret.key", str(func(c *Config) *string { return &c.SecretKeyFile })},

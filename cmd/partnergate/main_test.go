@@ -69,6 +69,8 @@ func backends(t *testing.T) []backend {
 		"DATABASE_URL":           freshDatabase(t, pg),
 		"REDIS_URL":              rd,
 		"PARTNERGATE_SECRET_KEY": testKey(),
+		// Each test's keys apart: the server is shared across runs.
+		"PARTNERGATE_REDIS_PREFIX": "e2e" + testKey()[:8] + ":",
 	}})
 }
 

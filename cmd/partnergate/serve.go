@@ -55,6 +55,11 @@ type Main struct {
 	dispatcher *delivery.Dispatcher
 }
 
+// kv returns the Redis state under the configured key prefix.
+func (m *Main) kv(opts ...kv.Option) *kv.KV {
+	return kv.New(m.redis, append([]kv.Option{kv.WithPrefix(m.Config.RedisPrefix)}, opts...)...)
+}
+
 // openDispatcher builds the real senders; a channel without one keeps its
 // messages queued until they are retried out, and says so at start.
 func (m *Main) openDispatcher() error {
@@ -157,7 +162,7 @@ func (m *Main) Open(ctx context.Context) error {
 			Str("dataDir", c.DataDir).
 			Msg("embedded mode: SQLite under the data dir and/or in-process Redis; one process only, in-process Redis state is lost at exit. Set DATABASE_URL and REDIS_URL for production.")
 	}
-	kvs := kv.New(m.redis)
+	kvs := m.kv()
 
 	hasher, err := password.NewHasher(c.Argon2, c.HashSlots, c.HashWait)
 	if err != nil {
@@ -202,7 +207,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	bus := events.New(m.redis)
+	bus := events.New(m.redis, events.WithPrefix(m.Config.RedisPrefix))
 	accounts.Events = bus
 	if err := registerUserData(ctx, m, reg, mux, bus, backupNotifier{store: m.store, outbox: outbox}, c.PublicURL); err != nil {
 		return err

@@ -12,7 +12,6 @@ import (
 	"partnergate/methods/tracking"
 	"partnergate/methods/user"
 	"partnergate/rpc"
-	"partnergate/store/kv"
 )
 
 // registerUserData builds seed 000's user-data services on m's stores
@@ -32,10 +31,10 @@ func registerUserData(ctx context.Context, m *Main, reg *rpc.Registry, mux *http
 		return errors.New("user data: a backup.Notifier is required to deliver backup links")
 	}
 	if bus == nil {
-		bus = events.New(m.redis)
+		bus = events.New(m.redis, events.WithPrefix(m.Config.RedisPrefix))
 	}
 	context.AfterFunc(ctx, func() { _ = bus.Close() })
-	kvs := kv.New(m.redis)
+	kvs := m.kv()
 	base := func() string {
 		if publicURL != "" {
 			return strings.TrimRight(publicURL, "/")

@@ -436,7 +436,7 @@ func testWebsocketE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
 	defer conn.CloseNow()
 
 	// Another process's bus on the same Redis, as the account core's.
-	pub := events.New(g.redis)
+	pub := events.New(g.redis, events.WithPrefix(g.Config.RedisPrefix))
 	defer pub.Close()
 	for _, typ := range []string{events.Verified, events.SettingsChanged} {
 		if err := pub.Publish(ctx, uid, events.Event{Type: typ}); err != nil {
