@@ -16,6 +16,7 @@ import (
 	"partnergate/methods/user"
 	"partnergate/rpc/client"
 	"partnergate/rpc/fault"
+	"partnergate/store"
 )
 
 var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
@@ -292,3 +293,84 @@ func asError(err error, target **client.Error) bool {
 	}
 	return ok
 }
+
+// TestSeed000Lifecycle reaches the states that need a verified user: already
+// verified resends, settings format errors, deactivation, and deletion.
+func TestSeed000Lifecycle(t *testing.T) {
+	g := mustRunMain(t)
+	anon := client.New(g.URL)
+	ctx := context.Background()
+	const pw, email = "correct horse battery staple", "life@example.com"
+	id, err := anon.UserAuthRegistration(ctx, user.RegistrationParams{Email: email, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := anon.UserAuthVerify(ctx, user.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, email)})
+	if err != nil || u.Session == nil {
+		t.Fatalf("verify: %v", err)
+	}
+	me := anon.WithToken(u.Session.Token)
+
+	expect := func(name string, err error, want fault.Code) {
+		t.Helper()
+		if !client.IsCode(err, int(want)) {
+			t.Fatalf("%s: got %v, want %d", name, err, want)
+		}
+	}
+	_, err = anon.UserAuthResend(ctx, user.ResendParams{UserID: id, Type: "email"})
+	expect("resend to a verified email", err, fault.EmailVerified)
+	_, err = me.UserSettingsSet(ctx, user.SetParams{Email: ptr("bad@")})
+	expect("settings: email format", err, fault.EmailInvalid)
+	_, err = me.UserSettingsSet(ctx, user.SetParams{Phone: ptr("+1")})
+	expect("settings: phone format", err, fault.PhoneInvalid)
+	_, err = me.UserSettingsSet(ctx, user.SetParams{Sex: ptr(9), FirstName: ptr("Changed")})
+	expect("settings: sex out of range", err, fault.Invalid)
+	if st, err := me.UserSettingsGet(ctx); err != nil || st.FirstName == "Changed" {
+		t.Fatalf("a refused set changed the profile: %+v %v", st, err)
+	}
+	// Mass assignment in any spelling is refused before anything is read.
+	for _, p := range []string{`{"role":"admin"}`, `{"Role":"admin"}`, `{"state":"active"}`, `{"email_verified":true}`, `{"first_name":"a","FIRST_NAME":"b"}`} {
+		resp, err := me.CallRaw(ctx, "user.settings.set", json.RawMessage(p))
+		if err != nil || resp.Error == nil || resp.Error.Code != -32602 {
+			t.Fatalf("%s accepted: %+v %v", p, resp, err)
+		}
+	}
+
+	// Deactivated: revealed only with the right password, and to the session.
+	if _, err := g.store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: "not the password"})
+	expect("login, deactivated, wrong password", err, fault.WrongCredentials)
+	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: pw})
+	expect("login, deactivated", err, fault.UserDisabled)
+	_, err = me.UserAuthCheck(ctx)
+	expect("check, deactivated", err, fault.UserDisabled)
+	if _, err := g.store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	// Deletion: a code to the email, then everything goes with the sessions.
+	del, err := me.UserAuthDelete(ctx)
+	if err != nil || del.Type != "email" || del.Token == "" {
+		t.Fatalf("delete: %+v %v", del, err)
+	}
+	_, err = me.UserAuthDeleteDone(ctx, user.DeleteDoneParams{Code: "000000"})
+	expect("delete_done, wrong code", err, fault.CodeInvalid)
+	if ok, err := me.UserAuthDeleteDone(ctx, user.DeleteDoneParams{Code: lastCode(t, anon, email)}); err != nil || !ok {
+		t.Fatalf("delete_done: %v", err)
+	}
+	_, err = me.UserAuthCheck(ctx)
+	expect("check after deletion", err, fault.SessionInvalid)
+	if _, err := g.store.UserByID(ctx, id); err == nil {
+		t.Fatal("the user is still stored")
+	}
+	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: pw})
+	expect("login after deletion", err, fault.WrongCredentials)
+	// The email is free again.
+	if _, err := anon.UserAuthRegistration(ctx, user.RegistrationParams{Email: email}); err != nil {
+		t.Fatalf("register the freed email: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -61,10 +61,14 @@ func (a *Auth) Registration(r *http.Request, p *RegistrationParams, res *string)
 	if err != nil {
 		return err
 	}
+	// The user exists now, whatever happens to its codes: failing the call
+	// would leave the client without the user_id that user.auth.resend
+	// needs. A code that could not be sent (the 90-second hold of an
+	// address just used, the outbox down) is sent again by resend.
 	for _, kind := range []string{store.KindEmail, store.KindPhone} {
 		if _, ok := u.Identifier(kind); ok {
 			if err := a.Accounts.SendVerification(ctx, u, kind); err != nil {
-				return err
+				a.Accounts.Log.Warn().Err(err).Str("user", u.ID).Str("channel", kind).Msg("registration code not sent; resend will")
 			}
 		}
 	}
