@@ -316,11 +316,4 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	return u, nil
 }
 
-// storeFault maps storage failures: an unreachable store is Unavailable (the
-// caller may retry), anything else internal.
-func storeFault(op string, err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		return fault.Wrap(fault.Unavailable, fmt.Errorf("account: %s: %w", op, err))
-	}
-	return fmt.Errorf("account: %s: %w", op, err)
-}
+func storeFault(op string, err error) error { return fault.Storage("account: "+op, err) }

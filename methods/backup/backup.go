@@ -293,9 +293,4 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
-func storeFault(op string, err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		return fault.Wrap(fault.Unavailable, fmt.Errorf("backup: %s: %w", op, err))
-	}
-	return fmt.Errorf("backup: %s: %w", op, err)
-}
+func storeFault(op string, err error) error { return fault.Storage("backup: "+op, err) }

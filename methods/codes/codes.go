@@ -220,9 +220,4 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func unavailable(op string, err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		return fault.Wrap(fault.Unavailable, fmt.Errorf("codes: %s: %w", op, err))
-	}
-	return fmt.Errorf("codes: %s: %w", op, err)
-}
+func unavailable(op string, err error) error { return fault.Storage("codes: "+op, err) }

@@ -220,11 +220,4 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// storeFault maps storage failures: an unreachable store is Unavailable,
-// anything else internal.
-func storeFault(op string, err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		return fault.Wrap(fault.Unavailable, fmt.Errorf("products: %s: %w", op, err))
-	}
-	return fmt.Errorf("products: %s: %w", op, err)
-}
+func storeFault(op string, err error) error { return fault.Storage("products: "+op, err) }

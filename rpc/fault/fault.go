@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"partnergate/store"
 )
 
 // Code identifies one condition. 0 is success.
@@ -164,4 +166,15 @@ func CodeOf(err error) Code {
 		return fe.Code
 	}
 	return 0
+}
+
+// Storage wraps a storage error with the operation that met it. A store
+// that cannot be reached (store.ErrUnavailable) becomes Unavailable, which
+// callers may retry; anything else stays uncoded, an internal failure.
+func Storage(op string, err error) error {
+	wrapped := fmt.Errorf("%s: %w", op, err)
+	if errors.Is(err, store.ErrUnavailable) {
+		return Wrap(Unavailable, wrapped)
+	}
+	return wrapped
 }
