@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -72,13 +73,15 @@ func NewHandler(cfg Config) *Handler {
 const PathPrefix = "/api/v0/partnerRpc/"
 
 func (h *Handler) requestID() string {
-	return fmt.Sprintf("%s-%x", h.prefix, h.seq.Add(1))
+	return h.prefix + "-" + strconv.FormatUint(h.seq.Add(1), 16)
 }
 
 // ServeHTTP answers both styles; it picks by path.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := h.requestID()
-	w.Header().Set("X-Request-Id", rid)
+	// Canonical keys assigned directly: Header().Set would canonicalise
+	// them again on every call.
+	w.Header()["X-Request-Id"] = []string{rid}
 	pathStyle := strings.HasPrefix(r.URL.Path, PathPrefix)
 
 	if r.Method != http.MethodPost {
@@ -86,7 +89,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.transportError(w, pathStyle, http.StatusMethodNotAllowed, CodeInvalidRequest, "HTTP method must be POST")
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	// The exact media type, what every client sends, needs no parsing.
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			h.transportError(w, pathStyle, http.StatusUnsupportedMediaType, CodeInvalidRequest, "Content-Type must be application/json")
 			return
@@ -199,28 +203,26 @@ func parseRequest(raw []byte) (request, *ProtocolError) {
 	var bad *ProtocolError
 	// Read every member even after a fault, so the error can echo the id.
 	_ = eachMember(raw, func(q, v []byte) error {
-		key, err := unquote(q)
-		if err != nil {
-			if bad == nil {
-				bad = protoErr(CodeInvalidRequest, "member name is not valid UTF-8")
+		// The four members spelled without escapes, the common case, are
+		// matched on the raw bytes; anything else is unquoted first.
+		slot := memberSlot(string(q))
+		key := ""
+		if slot >= 0 {
+			key = memberNames[slot]
+		} else {
+			var err error
+			if key, err = unquote(q); err != nil {
+				if bad == nil {
+					bad = protoErr(CodeInvalidRequest, "member name is not valid UTF-8")
+				}
+				return nil
 			}
-			return nil
-		}
-		slot := -1
-		switch key {
-		case "jsonrpc":
-			slot = 0
-		case "method":
-			slot = 1
-		case "params":
-			slot = 2
-		case "id":
-			slot = 3
-		default:
-			if bad == nil {
-				bad = protoErr(CodeInvalidRequest, fmt.Sprintf("unknown member %q", key))
+			if slot = memberSlot(`"` + key + `"`); slot < 0 {
+				if bad == nil {
+					bad = protoErr(CodeInvalidRequest, fmt.Sprintf("unknown member %q", key))
+				}
+				return nil
 			}
-			return nil
 		}
 		if seen[slot] {
 			if bad == nil {
@@ -277,6 +279,23 @@ func parseRequest(raw []byte) (request, *ProtocolError) {
 		}
 	}
 	return req, nil
+}
+
+var memberNames = [4]string{"jsonrpc", "method", "params", "id"}
+
+// memberSlot numbers a request member by its quoted name, -1 if unknown.
+func memberSlot(quoted string) int {
+	switch quoted {
+	case `"jsonrpc"`:
+		return 0
+	case `"method"`:
+		return 1
+	case `"params"`:
+		return 2
+	case `"id"`:
+		return 3
+	}
+	return -1
 }
 
 // call runs one call of the body and returns its response; ok is false for a
@@ -436,6 +455,10 @@ func deny(c *Caller) *fault.Error {
 // positional turns an array of params into the object the method's natural
 // order describes.
 func positional(m *Method, arr []byte) ([]byte, *ParamsError) {
+	// [] is "no params" for every method, by position or by name.
+	if i := skipSpace(arr, 1); i < len(arr) && arr[i] == ']' {
+		return []byte("{}"), nil
+	}
 	if m.Positional == nil {
 		return nil, &ParamsError{Detail: "this method takes params by name (an object), not by position"}
 	}
@@ -568,8 +591,9 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 		b = []byte(`{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
 		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	hd := w.Header()
+	hd["Content-Type"] = []string{"application/json"}
+	hd["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

@@ -267,22 +267,47 @@ func TestSeed000States(t *testing.T) {
 		t.Fatalf("login: %v", err)
 	}
 
-	// Recovery by the phone verifies it and logs in.
+	// Recovery by the phone sends its code to the phone, proving it.
 	rec, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: "+442071838751"})
-	if err != nil || rec.Type != "email" || rec.Token == "" {
+	if err != nil || rec.Type != "phone" || rec.Token == "" {
 		t.Fatalf("recovery: %+v %v", rec, err)
 	}
-	// An unknown login answers the same shape.
-	decoy, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: "ghost@example.com"})
-	if err != nil || decoy.Type != "email" || len(decoy.Token) != len(rec.Token) {
-		t.Fatalf("decoy: %+v %v", decoy, err)
+	// Unknown logins answer the same shape on the channel they name.
+	for login, ch := range map[string]string{"ghost@example.com": "email", "+442071838759": "phone"} {
+		decoy, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: login})
+		if err != nil || decoy.Type != ch || len(decoy.Token) != len(rec.Token) {
+			t.Fatalf("decoy for %s: %+v %v", login, decoy, err)
+		}
+		if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: decoy.Token, Code: "123456"}); !client.IsCode(err, int(fault.CodeInvalid)) {
+			t.Fatalf("decoy must never verify: %v", err)
+		}
 	}
-	if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: decoy.Token, Code: "123456"}); !client.IsCode(err, int(fault.CodeInvalid)) {
-		t.Fatalf("decoy must never verify: %v", err)
+	u, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: rec.Token, Code: lastCode(t, anon, "+442071838751")})
+	if err != nil || u.Session == nil || !u.PhoneVerified || !u.EmailVerified {
+		t.Fatalf("recovery_done: %+v %v", u, err)
 	}
-	code := lastCode(t, anon, "st@example.com")
-	if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: rec.Token, Code: code}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
-		t.Fatalf("recovery by email still needs the phone: %v", err)
+	if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: rec.Token, Code: "123456"}); !client.IsCode(err, int(fault.NotFound)) {
+		t.Fatalf("a used recovery token: %v", err)
+	}
+
+	// Email and phone changes waiting together: each code confirms its own.
+	me := anon.WithToken(u.Session.Token)
+	if _, err := me.UserSettingsSet(ctx, user.SetParams{Email: ptr("st2@example.com"), Phone: ptr("+442071838758")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := me.UserAuthVerify(ctx, user.VerifyParams{Code: lastCode(t, anon, "+442071838758")}); err != nil {
+		t.Fatalf("phone code with an email change also waiting: %v", err)
+	}
+	if _, err := me.UserAuthVerify(ctx, user.VerifyParams{Code: lastCode(t, anon, "st2@example.com")}); err != nil {
+		t.Fatalf("email code after the phone: %v", err)
+	}
+	st, err := me.UserSettingsGet(ctx)
+	if err != nil || st.Email != "st2@example.com" || st.Phone != "+442071838758" || st.EmailPending != "" || st.PhonePending != "" {
+		t.Fatalf("after both changes: %+v %v", st, err)
+	}
+	// [] means no params, for every method.
+	if resp, err := me.CallRaw(ctx, "user.auth.check", []any{}); err != nil || resp.Error != nil {
+		t.Fatalf("check with []: %+v %v", resp, err)
 	}
 }
 

@@ -153,32 +153,48 @@ func (s *Service) ConfirmChange(ctx context.Context, userID, code string) (store
 	if err != nil {
 		return store.User{}, err
 	}
+	type change struct {
+		kind, value string
+		t           codes.Target
+	}
+	var pending []change
 	for _, kind := range []string{store.KindEmail, store.KindPhone} {
 		v, n, err := s.KV.Pending(ctx, userID, kind)
 		if err != nil {
 			return store.User{}, storeFault("read pending change", err)
 		}
-		if v == "" {
-			continue
+		if v != "" {
+			pending = append(pending, change{kind, v, codes.Target{UserID: userID, Channel: kind, Address: n, Lang: u.Lang}})
 		}
-		t := codes.Target{UserID: userID, Channel: kind, Address: n, Lang: u.Lang}
-		if ok, err := s.Codes.Pending(ctx, codes.Change, t); err != nil || !ok {
-			continue
-		}
-		if err := s.Codes.Check(ctx, codes.Change, t, code); err != nil {
+	}
+	// With an email and a phone change both waiting, find the one the code
+	// belongs to first, so a right code for one is not a wrong try on the
+	// other. A code that matches none counts as a wrong try on each.
+	for _, c := range pending {
+		ok, err := s.Codes.Matches(ctx, codes.Change, c.t, code)
+		if err != nil {
 			return store.User{}, err
 		}
-		err = s.Store.SetIdentifier(ctx, store.Identifier{UserID: userID, Kind: kind, Value: v, Norm: n, Verified: true})
+		if !ok {
+			continue
+		}
+		if err := s.Codes.Check(ctx, codes.Change, c.t, code); err != nil {
+			return store.User{}, err
+		}
+		err = s.Store.SetIdentifier(ctx, store.Identifier{UserID: userID, Kind: c.kind, Value: c.value, Norm: c.t.Address, Verified: true})
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.User{}, fault.New(fault.AlreadyExists)
 		}
 		if err != nil {
 			return store.User{}, storeFault("apply change", err)
 		}
-		_ = s.KV.DropPending(ctx, userID, kind)
-		s.audit(ctx, "identifier.changed", userID, "channel", kind)
-		s.publish(ctx, userID, events.Verified, map[string]any{"channel": kind})
+		_ = s.KV.DropPending(ctx, userID, c.kind)
+		s.audit(ctx, "identifier.changed", userID, "channel", c.kind)
+		s.publish(ctx, userID, events.Verified, map[string]any{"channel": c.kind})
 		return s.User(ctx, userID)
+	}
+	for _, c := range pending {
+		_ = s.Codes.Check(ctx, codes.Change, c.t, code)
 	}
 	return store.User{}, fault.New(fault.CodeInvalid)
 }
@@ -231,7 +247,13 @@ func (s *Service) StartRecovery(ctx context.Context, login string) (token, chann
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", "", storeFault("look up login", err)
 	}
-	t, known := preferred(u)
+	// The code goes to the address the login names, so the answer's channel
+	// is the same for known and unknown logins; only a username login,
+	// which names no address, uses the account's preferred channel.
+	t, known := target(u, kind)
+	if kind == store.KindUsername {
+		t, known = preferred(u)
+	}
 	if err != nil || !known {
 		ch := store.KindEmail
 		if kind == store.KindPhone {

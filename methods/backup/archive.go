@@ -73,6 +73,11 @@ type Profile struct {
 	PendingRequestCount   int       `json:"pending_request_count"`
 	NewNotificationsCount int       `json:"new_notifications_count"`
 	IdealMatchCount       int       `json:"ideal_match_count"`
+	Sex                   int       `json:"sex"`
+	News                  bool      `json:"news"`
+	Restrictions          [5]bool   `json:"restrictions"` // restriction_1..restriction_5
+	Lang                  string    `json:"lang"`
+	DatingModel           string    `json:"dating.model"`
 }
 
 // Identifier is one entry of identifiers.json.
@@ -246,5 +251,6 @@ func profileOf(u store.User) Profile {
 		PendingContactCount: u.PendingContactCount, NewInvitationsCount: u.NewInvitationsCount,
 		PendingRequestCount: u.PendingRequestCount, NewNotificationsCount: u.NewNotificationsCount,
 		IdealMatchCount: u.IdealMatchCount,
+		Sex:             u.Sex, News: u.News, Restrictions: u.Restrictions, Lang: u.Lang, DatingModel: u.DatingModel,
 	}
 }

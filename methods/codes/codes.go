@@ -133,6 +133,19 @@ func (s *Service) Check(ctx context.Context, purpose string, t Target, code stri
 	return nil
 }
 
+// Matches reports whether code is the live code for purpose and target,
+// without consuming it or counting a try. Follow it with Check.
+func (s *Service) Matches(ctx context.Context, purpose string, t Target, code string) (bool, error) {
+	if !wellFormed(code) {
+		return false, nil
+	}
+	ok, err := s.KV.MatchCode(ctx, t.slot(purpose), s.mac(purpose, t, code))
+	if err != nil {
+		return false, unavailable("match code", err)
+	}
+	return ok, nil
+}
+
 // Pending reports whether a live code exists for purpose and target.
 func (s *Service) Pending(ctx context.Context, purpose string, t Target) (bool, error) {
 	ok, err := s.KV.HasCode(ctx, t.slot(purpose))

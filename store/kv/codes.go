@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"time"
@@ -121,4 +122,18 @@ func (k *KV) PeekToken(ctx context.Context, purpose, hash string) ([]byte, error
 		return nil, wrap(op, err)
 	}
 	return v, nil
+}
+
+// MatchCode reports whether mac is the live code's, without consuming it or
+// counting a try: for picking which of several pending codes a submission
+// is meant for. The caller must then Check the match, or count a try.
+func (k *KV) MatchCode(ctx context.Context, slot, mac string) (bool, error) {
+	got, err := k.client.HGet(ctx, k.codeKey(slot), "mac").Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("match code", err)
+	}
+	return hmac.Equal([]byte(got), []byte(mac)), nil
 }
