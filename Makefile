@@ -32,7 +32,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all run build test test-short lint fuzz services-start services-stop clean
+.PHONY: all run build test test-short lint fuzz services-start services-stop clean bench soak
 
 all: build
 
@@ -105,3 +105,37 @@ services-stop:
 
 clean:
 	rm -rf bin
+
+# Speed, measured (never asserted by `make test`): cmd/pgbench builds the real
+# binary, serves it against PostgreSQL and Redis when .ci/services can start
+# them (the embedded default otherwise) and prints one table of ratios.
+# BENCHFLAGS, e.g. -quick (a short smoke run) or -o bench.md; see
+# docs/benchmarks.md.
+BENCHFLAGS ?=
+bench:
+	@started=0; \
+	if [ -z "$${PARTNERGATE_TEST_DATABASE_URL:-}" ] || [ -z "$${PARTNERGATE_TEST_REDIS_URL:-}" ]; then \
+		bash .ci/services status >/dev/null 2>&1 || started=1; \
+		if [ $$started = 1 ]; then trap 'bash .ci/services stop' EXIT; trap 'exit 130' INT TERM; fi; \
+		if bash .ci/services start >/dev/null; then . "$(SERVICES_DIR)/env"; \
+		else echo "== services did not start: the bench runs embedded"; fi; \
+	fi; \
+	$(GO) run ./cmd/pgbench $(BENCHFLAGS)
+
+# Soak: the real binary on PostgreSQL and Redis under a mixed workload
+# (registrations, logins, session checks, settings, batches, bad input),
+# first as fast as it goes to measure capacity, then at half of it for
+# SOAK_DURATION; reports calls, outcomes by code, p50/p99, and the gateway's
+# RSS and goroutines over the run, and fails on any -32603 or a leak. Starts
+# the services like `make test` (they are required here).
+SOAK_DURATION ?= 5m
+soak:
+	@started=0; \
+	if [ -z "$${PARTNERGATE_TEST_DATABASE_URL:-}" ] || [ -z "$${PARTNERGATE_TEST_REDIS_URL:-}" ]; then \
+		bash .ci/services status >/dev/null 2>&1 || started=1; \
+		if [ $$started = 1 ]; then trap 'bash .ci/services stop' EXIT; trap 'exit 130' INT TERM; fi; \
+		bash .ci/services start --require >/dev/null || exit 1; \
+		. "$(SERVICES_DIR)/env"; \
+	fi; \
+	PARTNERGATE_SOAK=1 PARTNERGATE_SOAK_DURATION=$(SOAK_DURATION) \
+		$(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m $(PKG)

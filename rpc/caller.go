@@ -67,6 +67,10 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	if len(trusted) == 0 {
+		// No proxy is trusted: the peer it is, whatever it sent.
+		return host
+	}
 	peer, err := netip.ParseAddr(host)
 	if err != nil || !isTrusted(peer, trusted) {
 		return host
