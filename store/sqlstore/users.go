@@ -44,7 +44,6 @@ func profileArgs(u *store.User) []any {
 	}
 }
 
-
 var (
 	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, " + strings.Join(profileCols, ", ") +
 		") VALUES (?, ?, ?" + strings.Repeat(", ?", len(profileCols)) + ")"
