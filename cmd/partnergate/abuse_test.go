@@ -950,6 +950,12 @@ func TestAuditTrail(t *testing.T) {
 	type event struct {
 		Time, Message, Event, User, Actor, IP, UA, RID string
 	}
+	// The log arrives through a pipe read by another goroutine: wait for the
+	// last event before reading it.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(proc.logs.String(), `"event":"user.deleted","user":"`+id+`"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	seen := map[string]event{}
 	for _, line := range strings.Split(proc.logs.String(), "\n") {
 		var e event
