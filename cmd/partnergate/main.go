@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Build information, set with -ldflags "-X main.version=… -X main.commit=…".
@@ -20,6 +23,9 @@ var (
 )
 
 func main() {
+	// Log times, audit events' included, are UTC whatever the host's time
+	// zone (SECURITY.md 20); zerolog keeps this setting process-wide.
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()

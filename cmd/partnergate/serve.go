@@ -87,10 +87,6 @@ func (m *Main) openDispatcher() error {
 	return nil
 }
 
-// Log times, audit events' included, are UTC whatever the host's time zone
-// (SECURITY.md 20). Set once, before any logger runs.
-func init() { zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() } }
-
 // NewMain returns a Main for cfg logging to logw.
 func NewMain(cfg Config, logw io.Writer) *Main {
 	lvl, err := zerolog.ParseLevel(cfg.LogLevel)
