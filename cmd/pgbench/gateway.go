@@ -203,30 +203,31 @@ func status(pid int, field string) int64 {
 	return 0
 }
 
-// cpuTime is the CPU time (user + system) the process has used so far.
-func cpuTime(pid int) time.Duration {
+// cpuTime is the CPU time (user + system) the process has used so far, and
+// the system part of it.
+func cpuTime(pid int) (total, sys time.Duration) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// Fields after the command name, which is in parentheses: utime and
 	// stime are the 12th and 13th of them, in clock ticks (100 a second).
 	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	if len(f) < 13 {
-		return 0
+		return 0, 0
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	return time.Duration(ut+st) * 10 * time.Millisecond, time.Duration(st) * 10 * time.Millisecond
 }
 
 // selfCPU is the bench process's own CPU time, for baselines it runs.
-func selfCPU() time.Duration {
+func selfCPU() (total, sys time.Duration) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
+		return 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 func (g *gateway) rssKiB() int64 { return status(g.pid, "VmRSS") }

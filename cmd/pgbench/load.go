@@ -32,6 +32,7 @@ type sample struct {
 	errs    map[string]int // failure kinds and how often
 	rounds  []float64      // calls/s of each round, in order
 	cpu     time.Duration  // CPU time the serving process spent, when known
+	sysCPU  time.Duration  // the system (kernel) part of cpu
 }
 
 func (s *sample) add(o sample) {
@@ -41,6 +42,7 @@ func (s *sample) add(o sample) {
 	s.failed += o.failed
 	s.elapsed += o.elapsed
 	s.cpu += o.cpu
+	s.sysCPU += o.sysCPU
 	s.rounds = append(s.rounds, o.rounds...)
 	s.lat = append(s.lat, o.lat...)
 	s.refLat = append(s.refLat, o.refLat...)
@@ -93,6 +95,14 @@ func (s *sample) cpuPerCall() time.Duration {
 		return 0
 	}
 	return s.cpu / time.Duration(s.calls)
+}
+
+// sysPerCall is the system part of cpuPerCall.
+func (s *sample) sysPerCall() time.Duration {
+	if s.calls == 0 || s.cpu == 0 {
+		return 0
+	}
+	return s.sysCPU / time.Duration(s.calls)
 }
 
 // pct returns the q-quantile (0..1) of ds, which it sorts.

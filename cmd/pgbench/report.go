@@ -108,7 +108,8 @@ func ratioResult(name string, fig, base *sample, want float64, target, baseLabel
 		notes = append(notes, fmt.Sprintf("%d calls refused (1003)", fig.refused))
 	}
 	if f, b := fig.cpuPerCall(), base.cpuPerCall(); f > 0 && b > 0 {
-		notes = append(notes, fmt.Sprintf("server CPU per call %s vs %s (%.2f)", fmtCPU(f), fmtCPU(b), float64(b)/float64(f)))
+		notes = append(notes, fmt.Sprintf("server CPU per call %s (sys %s) vs %s (sys %s): %.2f",
+			fmtCPU(f), fmtCPU(fig.sysPerCall()), fmtCPU(b), fmtCPU(base.sysPerCall()), float64(b)/float64(f)))
 	}
 	r.note = joinNotes(append(notes, errNote("gateway", fig), errNote("baseline", base))...)
 	return r
@@ -146,7 +147,7 @@ func header(w io.Writer, mode, how string, cfg config) {
 	fmt.Fprintf(w, "machine: %s; %d cores (GOMAXPROCS %d); %s RAM; Linux %s; %s\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), osRelease(), runtime.Version())
 	fmt.Fprintf(w, "mode: %s (%s)\n", mode, how)
-	fmt.Fprintf(w, "command: %s\n", strings.Join(os.Args, " "))
+	fmt.Fprintf(w, "command: %s\n", strings.Join(append([]string{"go run ./cmd/pgbench"}, os.Args[1:]...), " "))
 	fmt.Fprintf(w, "each side measured %s in %d interleaved rounds (hashing rows %s in %d) after a warm-up; ratio = median of the rounds' ratios; %d connections; %d hashing slots\n",
 		cfg.dur, cfg.rounds, cfg.hashDur, cfg.hashRounds, cfg.conc, cfg.slots)
 }

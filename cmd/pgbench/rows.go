@@ -91,8 +91,8 @@ type side struct {
 	self  bool     // else the bench process serves it: its own CPU time
 }
 
-// cpu reads the CPU time of whatever serves the side.
-func (s side) cpu() time.Duration {
+// cpu reads the CPU time of whatever serves the side, and its system part.
+func (s side) cpu() (total, sys time.Duration) {
 	switch {
 	case s.gw != nil:
 		return cpuTime(s.gw.pid)
@@ -101,7 +101,7 @@ func (s side) cpu() time.Duration {
 	case s.self:
 		return selfCPU()
 	}
-	return 0
+	return 0, 0
 }
 
 // measure runs every side for cfg.dur, split into rounds that take turns
@@ -144,9 +144,10 @@ func (b *bench) measure(row string, hashing bool, sides ...side) []sample {
 					}
 				}()
 			}
-			c0 := sides[i].cpu()
+			c0, s0 := sides[i].cpu()
 			got := sides[i].run(per)
-			got.cpu = sides[i].cpu() - c0
+			c1, s1 := sides[i].cpu()
+			got.cpu, got.sysCPU = c1-c0, s1-s0
 			got.rounds = []float64{got.rate()}
 			out[i].add(got)
 			wg.Wait()

@@ -12,8 +12,11 @@ import (
 // argon2id hash (argon2 per user would take hours). Postgres uses COPY;
 // SQLite multi-row INSERTs in large transactions.
 
-func seedID(i int) string    { return fmt.Sprintf("00000000-0000-7000-8000-%012d", i) }
-func seedEmail(i int) string { return fmt.Sprintf("seed-%d@bench.example", i) }
+// seedID is user i's id in a store seeded under tag. The tag is random per
+// store: Redis keeps per-user state (attempt counters) under the user id,
+// and stores of other gateways or earlier runs may share one Redis.
+func seedID(tag string, i int) string { return fmt.Sprintf("%s-0000-7000-8000-%012d", tag, i) }
+func seedEmail(i int) string          { return fmt.Sprintf("seed-%d@bench.example", i) }
 
 // seed writes users [0, n) into g's store, which must be migrated and not
 // served yet.
@@ -23,11 +26,13 @@ func seed(g *gateway, n int, hash string) error {
 		return err
 	}
 	defer db.Close()
+	tag := randomHex(4)
 	now := time.Now().UnixMicro()
+	id := func(i int) string { return seedID(tag, i) }
 	if dialect == "postgres" {
-		err = seedPostgres(db, n, hash, now)
+		err = seedPostgres(db, n, hash, now, id)
 	} else {
-		err = seedSQLite(db, n, hash, now)
+		err = seedSQLite(db, n, hash, now, id)
 	}
 	if err != nil {
 		return fmt.Errorf("seed %s: %w", g.name, err)
@@ -42,7 +47,7 @@ func seed(g *gateway, n int, hash string) error {
 	return err
 }
 
-func seedPostgres(db *sql.DB, n int, hash string, now int64) error {
+func seedPostgres(db *sql.DB, n int, hash string, now int64, seedID func(int) string) error {
 	type table struct {
 		copy string
 		row  func(i int) []any
@@ -80,7 +85,7 @@ func seedPostgres(db *sql.DB, n int, hash string, now int64) error {
 	return tx.Commit()
 }
 
-func seedSQLite(db *sql.DB, n int, hash string, now int64) error {
+func seedSQLite(db *sql.DB, n int, hash string, now int64, seedID func(int) string) error {
 	const batch = 500
 	type table struct {
 		head, one string
