@@ -41,8 +41,11 @@ type Config struct {
 	Limiter  Limiter       // nil: no rate limits
 	// Permits reports whether a user caller holds an admin permission; nil
 	// denies every admin method.
-	Permits        func(ctx context.Context, c *Caller, permission string) (bool, error)
-	Log            zerolog.Logger
+	Permits func(ctx context.Context, c *Caller, permission string) (bool, error)
+	Log     zerolog.Logger
+	// LogOut, when set, is Log's writer: the lines of a batch's calls are
+	// then collected and written to it at once, one write per batch.
+	LogOut         io.Writer
 	Limits         Limits
 	TrustedProxies []netip.Prefix
 }
@@ -135,6 +138,9 @@ type exchange struct {
 	caller  *Caller
 	authErr error
 	sink    sink
+	// log is where the calls' lines go: the handler's logger, or for a
+	// batch one that collects them so the batch costs one write.
+	log *zerolog.Logger
 }
 
 func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
@@ -170,6 +176,12 @@ func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
 		return
 	}
 	out := make([]response, 0, len(calls))
+	if h.cfg.LogOut != nil && len(calls) > 1 {
+		var buf bytes.Buffer
+		l := h.cfg.Log.Output(&buf)
+		x.log = &l
+		defer func() { _, _ = h.cfg.LogOut.Write(buf.Bytes()) }()
+	}
 	for _, c := range calls {
 		if resp, ok := x.call(c); ok {
 			out = append(out, resp)
@@ -503,7 +515,11 @@ func (x *exchange) finish(m *Method, unknownName string, code int, start time.Ti
 	if code == CodeInternal {
 		lvl = zerolog.ErrorLevel
 	}
-	ev := x.h.cfg.Log.WithLevel(lvl)
+	log := &x.h.cfg.Log
+	if x.log != nil {
+		log = x.log
+	}
+	ev := log.WithLevel(lvl)
 	if ev == nil {
 		return
 	}

@@ -432,3 +432,35 @@ func TestDiscovery(t *testing.T) {
 	}
 	io.Discard.Write(nil)
 }
+
+// countingWriter counts writes, as a log sink.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Buffer.Write(p)
+}
+
+// TestBatchLogsInOneWrite: a batch's lines reach the log writer at once.
+func TestBatchLogsInOneWrite(t *testing.T) {
+	reg := rpc.NewRegistry(nil)
+	if err := reg.Register(arith{}, testMethods()...); err != nil {
+		t.Fatal(err)
+	}
+	var out countingWriter
+	h := rpc.NewHandler(rpc.Config{Registry: reg, Log: zerolog.New(&out), LogOut: &out})
+	body := `[{"jsonrpc":"2.0","method":"get_data","id":1},{"jsonrpc":"2.0","method":"fails","id":2},{"jsonrpc":"2.0","method":"nope","id":3}]`
+	r := httptest.NewRequest(http.MethodPost, "/rpc", strings.NewReader(body))
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if lines := strings.Count(out.String(), "\n"); out.writes != 1 || lines != 3 {
+		t.Fatalf("%d writes holding %d lines, want 1 write of 3", out.writes, lines)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/rpc", strings.NewReader(`{"jsonrpc":"2.0","method":"get_data","id":1}`))
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if out.writes != 2 {
+		t.Fatalf("single call: %d writes in all", out.writes)
+	}
+}

@@ -41,6 +41,7 @@ import (
 type Main struct {
 	Config Config
 	Log    zerolog.Logger
+	logw   io.Writer
 
 	store      *sqlstore.Store
 	redis      redis.UniversalClient
@@ -93,7 +94,7 @@ func NewMain(cfg Config, logw io.Writer) *Main {
 	if err != nil || cfg.LogLevel == "" {
 		lvl = zerolog.InfoLevel
 	}
-	return &Main{Config: cfg, Log: zerolog.New(logw).Level(lvl).With().Timestamp().Logger()}
+	return &Main{Config: cfg, logw: logw, Log: zerolog.New(logw).Level(lvl).With().Timestamp().Logger()}
 }
 
 // openStore opens and migrates the SQL store, embedded or Postgres.
@@ -230,6 +231,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Permits:        roles.Permits,
 		Log:            m.Log,
+		LogOut:         m.logw,
 		Limits:         c.Limits,
 		TrustedProxies: c.TrustedProxies,
 	})
