@@ -116,6 +116,14 @@ var cheapArgon = map[string]string{
 // mustRunMain starts a gateway on 127.0.0.1:0 with a temporary data dir.
 func mustRunMain(tb testing.TB, env ...map[string]string) *gateway {
 	tb.Helper()
+	return mustRunMainWith(tb, nil, env...)
+}
+
+// mustRunMainWith is mustRunMain with a hook that runs after Open and
+// before Serve, for tests that adjust a service (say, its throttle) before
+// any request can see it.
+func mustRunMainWith(tb testing.TB, setup func(m *Main), env ...map[string]string) *gateway {
+	tb.Helper()
 	vars := map[string]string{
 		"PARTNERGATE_ADDR":     "127.0.0.1:0",
 		"PARTNERGATE_DATA_DIR": tb.TempDir(),
@@ -136,6 +144,9 @@ func mustRunMain(tb testing.TB, env ...map[string]string) *gateway {
 	if err := m.Open(ctx); err != nil {
 		cancel()
 		tb.Fatal(err)
+	}
+	if setup != nil {
+		setup(m)
 	}
 	if err := m.Listen(); err != nil {
 		cancel()

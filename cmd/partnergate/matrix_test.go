@@ -14,14 +14,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -282,62 +279,6 @@ func mergeEnv(ms ...map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-// mustRunMainWith is mustRunMain with a hook that runs after Open and
-// before Serve, for tests that adjust a service (say, its throttle) before
-// any request can see it.
-func mustRunMainWith(tb testing.TB, setup func(m *Main), env ...map[string]string) *gateway {
-	tb.Helper()
-	vars := map[string]string{
-		"PARTNERGATE_ADDR":     "127.0.0.1:0",
-		"PARTNERGATE_DATA_DIR": tb.TempDir(),
-		"PARTNERGATE_DEV":      "true",
-	}
-	for _, e := range append([]map[string]string{cheapArgon}, env...) {
-		for k, v := range e {
-			vars[k] = v
-		}
-	}
-	cfg, err := LoadConfig(flag.NewFlagSet("test", flag.ContinueOnError), nil, func(k string) string { return vars[k] })
-	if err != nil {
-		tb.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	m := NewMain(cfg, logs)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Open(ctx); err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	if setup != nil {
-		setup(m)
-	}
-	if err := m.Listen(); err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Serve(ctx) }()
-	g := &gateway{Main: m, URL: "http://" + m.Addr(), Logs: logs}
-	var once sync.Once
-	var stopErr error
-	g.stop = func() error {
-		once.Do(func() {
-			cancel()
-			stopErr = <-done
-			if err := m.Close(); stopErr == nil {
-				stopErr = err
-			}
-		})
-		return stopErr
-	}
-	tb.Cleanup(func() {
-		if err := g.stop(); err != nil && !errors.Is(err, context.Canceled) {
-			tb.Errorf("stop: %v", err)
-		}
-	})
-	return g
 }
 
 // outboxCode reads the newest code sent to an address (its normalised
