@@ -168,9 +168,15 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("role set, but sessions not revoked: %w", err)
 	}
 	defer cl.Close()
-	n, err := kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix)).DeleteUserSessions(ctx, u.ID, "")
+	k := kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix))
+	n, err := k.DeleteUserSessions(ctx, u.ID, "")
 	if err != nil {
 		return fmt.Errorf("role set, but sessions not revoked: %w", err)
+	}
+	// The servers' short-lived copy of the user (store/usercache) would
+	// otherwise show the old role for up to its TTL.
+	if err := k.DropUserSnapshot(ctx, u.ID); err != nil {
+		return fmt.Errorf("role set, but cached user not cleared: %w", err)
 	}
 	fmt.Fprintf(stdout, "revoked %d session(s)\n", n)
 	return nil

@@ -34,6 +34,7 @@ import (
 	"partnergate/store"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"
+	"partnergate/store/usercache"
 )
 
 // Main is one gateway process: its settings, what it opened, and its server.
@@ -180,7 +181,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	accounts := &account.Service{
-		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
+		// Every user write of the account core goes through the cache's
+		// wrapper, so the copies session checks read are cleared with it.
+		Store: usercache.New(m.store, kvs, 0), KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: account.DefaultThrottle,
 		Sessions: account.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},

@@ -361,8 +361,22 @@ func TestSeed000Lifecycle(t *testing.T) {
 		}
 	}
 
+	// A session check reads a cached copy of the user; a change is seen by
+	// the very next check.
+	if o, err := me.UserAuthCheck(ctx); err != nil || o.Name == "Renamed" {
+		t.Fatalf("check before rename: %+v %v", o, err)
+	}
+	if _, err := me.UserSettingsSet(ctx, user.SetParams{FirstName: ptr("Renamed")}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := me.UserAuthCheck(ctx); err != nil || o.Name != "Renamed" {
+		t.Fatalf("check right after rename: %+v %v", o, err)
+	}
+
 	// Deactivated: revealed only with the right password, and to the session.
-	if _, err := g.store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
+	// Written through the account core's store, as every method does, so
+	// the copy the checks above cached is cleared.
+	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: "not the password"})
@@ -371,7 +385,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 	expect("login, deactivated", err, fault.UserDisabled)
 	_, err = me.UserAuthCheck(ctx)
 	expect("check, deactivated", err, fault.UserDisabled)
-	if _, err := g.store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
+	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 

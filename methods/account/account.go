@@ -316,4 +316,29 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	return u, nil
 }
 
+// userCache is what a Store offers when it keeps short-lived copies of users
+// (store/usercache): the same store's writes clear them, which is why the
+// copy is found on Store rather than configured beside it.
+type userCache interface {
+	CachedUser(ctx context.Context, id string) (store.User, error)
+}
+
+// SessionUser is User for the hot path of session checks: it reads through
+// the store's cached copy when it keeps one. Never use it for permission
+// decisions; those read the row.
+func (s *Service) SessionUser(ctx context.Context, id string) (store.User, error) {
+	c, ok := s.Store.(userCache)
+	if !ok {
+		return s.User(ctx, id)
+	}
+	u, err := c.CachedUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return store.User{}, storeFault("read user", err)
+	}
+	return u, nil
+}
+
 func storeFault(op string, err error) error { return fault.Storage("account: "+op, err) }

@@ -190,7 +190,7 @@ type Empty struct{}
 
 // Check is user.auth.check.
 func (a *Auth) Check(r *http.Request, _ *Empty, res **Object) error {
-	u, err := a.Accounts.User(r.Context(), rpc.CallerFrom(r.Context()).UserID)
+	u, err := a.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
 	if err != nil {
 		return err
 	}

@@ -543,6 +543,44 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 		}
 	})
 
+	t.Run("user snapshot", func(t *testing.T) {
+		e := newEnv(t, newClient)
+		_, fence, err := e.kv.UserSnapshot(ctx, "u1")
+		if !errors.Is(err, store.ErrNotFound) || fence != "" {
+			t.Fatalf("empty UserSnapshot = %q, %v; want no fence, ErrNotFound", fence, err)
+		}
+		if ok, err := e.kv.PutUserSnapshot(ctx, "u1", []byte("v1"), fence, time.Minute); err != nil || !ok {
+			t.Fatalf("fill with current fence = %v, %v; want stored", ok, err)
+		}
+		data, fence, err := e.kv.UserSnapshot(ctx, "u1")
+		if err != nil || string(data) != "v1" {
+			t.Fatalf("UserSnapshot = %q, %v", data, err)
+		}
+		if d := e.pttl(e.kv.snapshotKey("u1")); d <= 0 || d > time.Minute {
+			t.Fatalf("snapshot PTTL = %v", d)
+		}
+		if err := e.kv.DropUserSnapshot(ctx, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.kv.UserSnapshot(ctx, "u1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("UserSnapshot after drop = %v, want ErrNotFound", err)
+		}
+		// The fence read before the drop no longer fills.
+		if ok, err := e.kv.PutUserSnapshot(ctx, "u1", []byte("stale"), fence, time.Minute); err != nil || ok {
+			t.Fatalf("fill with an old fence = %v, %v; want refused", ok, err)
+		}
+		_, fence, _ = e.kv.UserSnapshot(ctx, "u1")
+		if ok, err := e.kv.PutUserSnapshot(ctx, "u1", []byte("v2"), fence, time.Minute); err != nil || !ok {
+			t.Fatalf("fill with the new fence = %v, %v; want stored", ok, err)
+		}
+		if d := e.pttl(e.kv.snapshotGenKey("u1")); d <= 0 || d > snapshotGenTTL {
+			t.Fatalf("generation PTTL = %v", d)
+		}
+		if _, err := e.kv.PutUserSnapshot(ctx, "u1", []byte("v"), "", 0); err == nil {
+			t.Fatal("PutUserSnapshot with TTL 0 succeeded")
+		}
+	})
+
 	t.Run("every key has a TTL", func(t *testing.T) {
 		e := newEnv(t, newClient)
 		now := e.clock()
@@ -564,9 +602,12 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 		_, _, err = e.kv.Allow(ctx, "r", 10, time.Second, 10)
 		must(err)
 		must(e.kv.PutToken(ctx, "p", "t", []byte("v"), time.Minute))
+		_, err = e.kv.PutUserSnapshot(ctx, "u", []byte("v"), "", time.Minute)
+		must(err)
+		must(e.kv.DropUserSnapshot(ctx, "u2"))
 		keys := e.keys(ctx)
-		if len(keys) != 7 {
-			t.Fatalf("found %d keys, want 7: %v", len(keys), keys)
+		if len(keys) != 9 {
+			t.Fatalf("found %d keys, want 9: %v", len(keys), keys)
 		}
 		for _, k := range keys {
 			if d := e.pttl(k); d <= 0 {
