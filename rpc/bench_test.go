@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +17,7 @@ import (
 const pingBody = `{"jsonrpc":"2.0","method":"get_data","id":1}`
 
 // BenchmarkHandler is one call through the transport in process: codec,
-// gorilla's registry, envelope, metrics; logging off as in a quiet server.
+// dispatch, envelope, metrics; logging off as in a quiet server.
 func BenchmarkHandler(b *testing.B) {
 	reg := rpc.NewRegistry(prometheus.NewRegistry())
 	if err := reg.Register(arith{}, testMethods()...); err != nil {
@@ -83,4 +84,16 @@ func benchBody(b *testing.B, h http.Handler, body string) {
 			b.Fatal(w.Code, w.Body.String())
 		}
 	}
+}
+
+// BenchmarkHandlerLogged is BenchmarkHandler with the server's logger: info
+// level and a timestamp, one line per call (to io.Discard, so no syscall).
+func BenchmarkHandlerLogged(b *testing.B) {
+	reg := rpc.NewRegistry(prometheus.NewRegistry())
+	if err := reg.Register(arith{}, testMethods()...); err != nil {
+		b.Fatal(err)
+	}
+	log := zerolog.New(io.Discard).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	h := rpc.NewHandler(rpc.Config{Registry: reg, Log: log, LogOut: io.Discard})
+	benchBody(b, h, pingBody)
 }

@@ -1,62 +1,18 @@
 package rpc
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 
-	grpc "github.com/gorilla/rpc/v2"
 	"partnergate/rpc/fault"
 )
 
-// The codec plugs partnergate's own decoding into gorilla's registry. The
-// outer handler has already parsed and checked the call; the codec only hands
-// gorilla the method's registry name, decodes params strictly into the args
-// gorilla allocates, and catches the reply or error instead of writing it.
-
+// callState is one call's method, params and outcome as invoke leaves it.
 type callState struct {
 	m      *Method
 	params []byte // an object, or nil when absent
 	reply  any
 	err    error
 }
-
-type stateKey struct{}
-
-type codec struct{}
-
-func (codec) NewRequest(r *http.Request) grpc.CodecRequest {
-	st, _ := r.Context().Value(stateKey{}).(*callState)
-	return codecRequest{st}
-}
-
-type codecRequest struct{ st *callState }
-
-func (c codecRequest) Method() (string, error) { return c.st.m.gorilla, nil }
-
-func (c codecRequest) ReadRequest(args any) error {
-	if c.st.params == nil {
-		return checkAbsent(args)
-	}
-	return decodeParams(c.st.params, args)
-}
-
-func (c codecRequest) WriteResponse(_ http.ResponseWriter, reply any) { c.st.reply = reply }
-
-func (c codecRequest) WriteError(_ http.ResponseWriter, _ int, err error) { c.st.err = err }
-
-// sink is the ResponseWriter gorilla writes to; everything it writes is
-// dropped because the codec has already kept the reply.
-type sink struct{ h http.Header }
-
-func (s *sink) Header() http.Header {
-	if s.h == nil {
-		s.h = http.Header{}
-	}
-	return s.h
-}
-func (*sink) Write(b []byte) (int, error) { return len(b), nil }
-func (*sink) WriteHeader(int)             {}
 
 // Envelope is every method's outcome, the JSON-RPC result.
 type Envelope struct {
@@ -129,7 +85,3 @@ type response struct {
 }
 
 var nullID = json.RawMessage("null")
-
-func withState(ctx context.Context, st *callState) context.Context {
-	return context.WithValue(ctx, stateKey{}, st)
-}

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -137,7 +138,6 @@ type exchange struct {
 	r       *http.Request
 	caller  *Caller
 	authErr error
-	sink    sink
 	// log is where the calls' lines go: the handler's logger, or for a
 	// batch one that collects them so the batch costs one write.
 	log *zerolog.Logger
@@ -386,8 +386,11 @@ func (x *exchange) dispatch(req request, start time.Time) (env *Envelope, perr *
 	return &Envelope{Data: st.reply}, nil
 }
 
-// invoke calls the method through gorilla's registry, turning a panic into
-// -32603 for this call alone.
+// invoke decodes the params and calls the method, turning a panic into
+// -32603 for this call alone. It calls the method itself rather than through
+// gorilla's ServeHTTP, which per call copied the request to carry the state
+// in its context, split the name and took a lock to find the method, set a
+// header nobody reads and allocated its bookkeeping.
 func (x *exchange) invoke(st *callState) (perr *ProtocolError, cause error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -395,8 +398,23 @@ func (x *exchange) invoke(st *callState) (perr *ProtocolError, cause error) {
 			cause = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	r := x.r.WithContext(withState(x.r.Context(), st))
-	x.h.reg.server.ServeHTTP(&x.sink, r)
+	m := st.m
+	args := reflect.New(m.params)
+	if st.params == nil {
+		st.err = checkAbsent(args.Interface())
+	} else {
+		st.err = decodeParams(st.params, args.Interface())
+	}
+	if st.err != nil {
+		return nil, nil
+	}
+	reply := reflect.New(m.result)
+	in := [4]reflect.Value{m.rcvr, reflect.ValueOf(x.r), args, reply}
+	if e := m.fn.Call(in[:])[0].Interface(); e != nil {
+		st.err = e.(error)
+		return nil, nil
+	}
+	st.reply = reply.Interface()
 	return nil, nil
 }
 

@@ -59,9 +59,11 @@ type Method struct {
 	Positional []string
 
 	params, result reflect.Type
-	gorilla        string // "Service.Method" on gorilla's registry
-	calls          prometheus.Counter
-	latency        prometheus.Observer
+	// fn is the Go method as a function of (receiver, request, params,
+	// result); rcvr is the receiver it is called on.
+	fn, rcvr reflect.Value
+	calls    prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // NoLimit is the rate class of methods that are never rate-limited.
@@ -75,6 +77,9 @@ func (m *Method) Result() reflect.Type { return m.result }
 
 // Registry is the single source for dispatch, access checks and discovery.
 type Registry struct {
+	// server only vets services at registration, so that what gorilla/rpc
+	// refuses (unexported params types, say) stays refused; calls do not go
+	// through it.
 	server  *grpc.Server
 	methods map[string]*Method
 	metrics *metrics
@@ -88,7 +93,6 @@ func NewRegistry(reg prometheus.Registerer) *Registry {
 		methods: map[string]*Method{},
 		metrics: newMetrics(reg),
 	}
-	r.server.RegisterCodec(codec{}, "application/json")
 	return r
 }
 
@@ -142,7 +146,7 @@ func (r *Registry) Register(rcvr any, methods ...Method) error {
 				return fmt.Errorf("rpc: method %s: positional member %q is not a params field", m.Name, p)
 			}
 		}
-		m.gorilla = svcName + "." + m.Go
+		m.fn, m.rcvr = gm.Func, reflect.ValueOf(rcvr)
 		m.calls = r.metrics.calls.WithLabelValues(m.Name)
 		m.latency = r.metrics.latency.WithLabelValues(m.Name)
 		r.methods[m.Name] = &m
