@@ -5,17 +5,23 @@ package password
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/nbutton23/zxcvbn-go"
 	"github.com/nbutton23/zxcvbn-go/matching"
 	"golang.org/x/text/unicode/norm"
 
+	"partnergate/internal/argon2"
 	"partnergate/rpc/fault"
 )
 
@@ -38,52 +44,167 @@ type Params struct {
 // DefaultParams are OWASP's minimum for argon2id.
 var DefaultParams = Params{Memory: 19456, Iterations: 2, Parallelism: 1}
 
+// Salt and key lengths of every hash made here (alexedwards/argon2id's
+// defaults, which made the hashes stored before this package hashed itself).
+const (
+	saltLength = 16
+	keyLength  = 32
+)
+
 // Hasher hashes and verifies with at most Slots hashes running at once.
+//
+// Each slot owns an argon2 work area (Params.Memory KiB), made on the slot's
+// first hash and reused by every later one for the life of the process: a
+// burst of logins holds slots × Memory KiB, not one fresh area per hash left
+// to the garbage collector.
+//
+// Reserve admits a caller before it does any other work for a hash and
+// refuses at once when the hashes already admitted would keep it waiting
+// longer than the configured wait.
 type Hasher struct {
-	params argon2id.Params
-	slots  chan struct{}
-	wait   time.Duration
-	dummy  string
+	params Params
+	blocks int // work-area blocks the live params use; a slot keeps no more
+	// free holds one work area per idle slot: a hash takes one out and puts
+	// it back, so len(free) is the number of idle slots.
+	free  chan *argon2.Memory
+	slots int
+	wait  time.Duration
+	dummy string
+	now   func() time.Time
+
+	mu       sync.Mutex
+	reserved int           // Reserve calls admitted and not yet released
+	avg      time.Duration // moving average of recent hash durations
 }
 
 // NewHasher returns a hasher with slots concurrent hashes; a call that cannot
 // get a slot within wait is refused with fault.Throttled.
 func NewHasher(p Params, slots int, wait time.Duration) (*Hasher, error) {
+	return newHasherClock(p, slots, wait, time.Now)
+}
+
+func newHasherClock(p Params, slots int, wait time.Duration, now func() time.Time) (*Hasher, error) {
 	if slots < 1 {
 		return nil, fmt.Errorf("password: slots must be at least 1, got %d", slots)
 	}
-	h := &Hasher{
-		params: argon2id.Params{Memory: p.Memory, Iterations: p.Iterations, Parallelism: p.Parallelism, SaltLength: 16, KeyLength: 32},
-		slots:  make(chan struct{}, slots),
-		wait:   wait,
+	if p.Iterations < 1 || p.Parallelism < 1 {
+		return nil, fmt.Errorf("password: iterations and parallelism must be at least 1, got %+v", p)
 	}
+	h := &Hasher{params: p, free: make(chan *argon2.Memory, slots), slots: slots, wait: wait, now: now}
 	// The dummy hash has the live parameters so verifying against it costs
 	// what a real verify costs: unknown users take as long as known ones.
-	d, err := argon2id.CreateHash("partnergate-dummy-password", &h.params)
-	if err != nil {
-		return nil, fmt.Errorf("password: dummy hash: %w", err)
+	// Its work area becomes the first slot's (it is already made and
+	// touched); the other slots make theirs on first use. Its duration is
+	// the first estimate of a hash's.
+	m := new(argon2.Memory)
+	salt := make([]byte, saltLength)
+	rand.Read(salt)
+	start := now()
+	key := m.IDKey([]byte("partnergate-dummy-password"), salt, p.Iterations, p.Memory, p.Parallelism, keyLength)
+	h.avg = max(now().Sub(start), 0)
+	h.dummy = encodeHash(p, salt, key)
+	h.blocks = m.Len()
+	h.free <- m
+	for range slots - 1 {
+		h.free <- new(argon2.Memory)
 	}
-	h.dummy = d
 	return h, nil
 }
 
-// acquire takes a hashing slot or refuses once the wait is over.
-func (h *Hasher) acquire(ctx context.Context) (func(), error) {
+// acquire takes a hashing slot, and its work area, or refuses once the wait
+// is over. The caller gives the area back with releaseSlot.
+func (h *Hasher) acquire(ctx context.Context) (*argon2.Memory, error) {
 	select {
-	case h.slots <- struct{}{}:
-		return func() { <-h.slots }, nil
+	case m := <-h.free:
+		return m, nil
 	default:
 	}
 	t := time.NewTimer(h.wait)
 	defer t.Stop()
 	select {
-	case h.slots <- struct{}{}:
-		return func() { <-h.slots }, nil
+	case m := <-h.free:
+		return m, nil
 	case <-t.C:
 		return nil, fault.Throttle(time.Second)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("password: waiting for a hashing slot: %w", ctx.Err())
 	}
+}
+
+// releaseSlot gives a slot back. A work area grown past the live params
+// (verifying an old hash made with more memory) is dropped for a new one,
+// made on next use, so the slots never hold more than slots × Memory KiB
+// for long.
+func (h *Hasher) releaseSlot(m *argon2.Memory) {
+	if m.Len() > h.blocks {
+		m = new(argon2.Memory)
+	}
+	h.free <- m
+}
+
+// derive computes the argon2id key of the normalised pw in a slot and
+// records how long it took.
+func (h *Hasher) derive(ctx context.Context, pw string, salt []byte, p Params, keyLen uint32) ([]byte, error) {
+	m, err := h.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer h.releaseSlot(m)
+	start := h.now()
+	key := m.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, keyLen)
+	h.observe(h.now().Sub(start))
+	return key, nil
+}
+
+// ewmaWeight is the weight of the newest duration in the moving average:
+// 1/8, so the estimate follows a change of machine load within tens of
+// hashes and a single slow one moves it little.
+const ewmaWeight = 8
+
+// observe folds one hash's duration into the moving average.
+func (h *Hasher) observe(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	h.mu.Lock()
+	h.avg += (d - h.avg) / ewmaWeight
+	h.mu.Unlock()
+}
+
+// Reserve admits a caller that is about to hash (a login or a registration)
+// before it does any other work for it, such as store round trips, so an
+// overloaded gateway refuses in microseconds rather than after that work and
+// the whole slot wait. It refuses with fault.Throttled when the callers
+// already admitted and not released, beyond one per slot, would take longer
+// to hash than the configured wait (each of them, divided by slots, costs
+// the recent average hash time). It never refuses while fewer callers are
+// admitted, or slots busy, than there are slots; with a long wait it
+// practically never refuses. An admitted caller's Hash or Verify still waits
+// for a slot as without Reserve.
+//
+// release ends the admission; calling it again does nothing. A caller that
+// hashes should release as soon as its hashing is done.
+func (h *Hasher) Reserve(ctx context.Context) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("password: reserve a hashing slot: %w", err)
+	}
+	h.mu.Lock()
+	// Slots taken by hashes that did not reserve count too.
+	demand := max(h.reserved, h.slots-len(h.free))
+	if ahead := demand - h.slots; ahead > 0 && time.Duration(ahead)*h.avg/time.Duration(h.slots) > h.wait {
+		h.mu.Unlock()
+		return nil, fault.Throttle(time.Second)
+	}
+	h.reserved++
+	h.mu.Unlock()
+	var done atomic.Bool
+	return func() {
+		if done.CompareAndSwap(false, true) {
+			h.mu.Lock()
+			h.reserved--
+			h.mu.Unlock()
+		}
+	}, nil
 }
 
 // Normalize returns the form a password is hashed and verified in: NFKC,
@@ -92,16 +213,13 @@ func Normalize(pw string) string { return norm.NFKC.String(pw) }
 
 // Hash returns the PHC string of pw (normalised here).
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
-	release, err := h.acquire(ctx)
+	salt := make([]byte, saltLength)
+	rand.Read(salt) // never fails (crypto/rand)
+	key, err := h.derive(ctx, Normalize(pw), salt, h.params, keyLength)
 	if err != nil {
 		return "", err
 	}
-	defer release()
-	s, err := argon2id.CreateHash(Normalize(pw), &h.params)
-	if err != nil {
-		return "", fmt.Errorf("password: hash: %w", err)
-	}
-	return s, nil
+	return encodeHash(h.params, salt, key), nil
 }
 
 // Verify reports whether pw matches hash, and whether hash should be redone
@@ -116,20 +234,88 @@ func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok, rehash bool, 
 	if !known {
 		hash = h.dummy
 	}
-	release, err := h.acquire(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	defer release()
-	match, p, err := argon2id.CheckHash(Normalize(pw), hash)
+	p, salt, key, err := decodeHash(hash)
 	if err != nil {
 		return false, false, fmt.Errorf("password: verify: %w", err)
 	}
+	other, err := h.derive(ctx, Normalize(pw), salt, p, uint32(len(key)))
+	if err != nil {
+		return false, false, err
+	}
+	match := subtle.ConstantTimeCompare(key, other) == 1
 	if !known || !match {
 		return false, false, nil
 	}
-	rehash = p.Memory != h.params.Memory || p.Iterations != h.params.Iterations || p.Parallelism != h.params.Parallelism
-	return true, rehash, nil
+	return true, p != h.params, nil
+}
+
+// errHash is wrapped by every malformed hash.
+var errHash = errors.New("not an argon2id v=19 PHC string")
+
+// encodeHash is the PHC string alexedwards/argon2id makes, byte for byte:
+// $argon2id$v=19$m=<KiB>,t=<iterations>,p=<lanes>$<salt>$<key>, salt and
+// key in unpadded standard base64.
+func encodeHash(p Params, salt, key []byte) string {
+	b := make([]byte, 0, 48+base64.RawStdEncoding.EncodedLen(len(salt))+base64.RawStdEncoding.EncodedLen(len(key)))
+	b = append(b, "$argon2id$v="...)
+	b = strconv.AppendUint(b, argon2.Version, 10)
+	b = append(b, "$m="...)
+	b = strconv.AppendUint(b, uint64(p.Memory), 10)
+	b = append(b, ",t="...)
+	b = strconv.AppendUint(b, uint64(p.Iterations), 10)
+	b = append(b, ",p="...)
+	b = strconv.AppendUint(b, uint64(p.Parallelism), 10)
+	b = append(b, '$')
+	b = base64.RawStdEncoding.AppendEncode(b, salt)
+	b = append(b, '$')
+	b = base64.RawStdEncoding.AppendEncode(b, key)
+	return string(b)
+}
+
+// decodeHash parses a PHC string as encodeHash writes it. It accepts only
+// what alexedwards/argon2id's DecodeHash accepts too (FuzzDecodeHash), and
+// also refuses what argon2 cannot compute (no iterations, no lanes, an empty
+// key) rather than panicking on it.
+func decodeHash(s string) (p Params, salt, key []byte, err error) {
+	f := strings.Split(s, "$")
+	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" || f[2] != "v="+strconv.Itoa(argon2.Version) {
+		return Params{}, nil, nil, errHash
+	}
+	rest, ok := strings.CutPrefix(f[3], "m=")
+	m, rest, ok1 := cutUint(rest, ",t=", ok, 32)
+	t, rest, ok2 := cutUint(rest, ",p=", ok1, 32)
+	l, _, ok3 := cutUint(rest, "", ok2, 8)
+	if !ok3 || t < 1 || l < 1 {
+		return Params{}, nil, nil, errHash
+	}
+	p = Params{Memory: uint32(m), Iterations: uint32(t), Parallelism: uint8(l)}
+	if salt, err = base64.RawStdEncoding.Strict().DecodeString(f[4]); err != nil {
+		return Params{}, nil, nil, errHash
+	}
+	if key, err = base64.RawStdEncoding.Strict().DecodeString(f[5]); err != nil || len(key) == 0 {
+		return Params{}, nil, nil, errHash
+	}
+	return p, salt, key, nil
+}
+
+// cutUint parses the decimal digits of s up to sep (to the end when sep is
+// empty) as an unsigned integer of the given bits, if ok.
+func cutUint(s, sep string, ok bool, bits int) (n uint64, rest string, _ bool) {
+	if !ok {
+		return 0, "", false
+	}
+	digits := s
+	if sep != "" {
+		var found bool
+		if digits, rest, found = strings.Cut(s, sep); !found {
+			return 0, "", false
+		}
+	}
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, "", false
+	}
+	n, err := strconv.ParseUint(digits, 10, bits)
+	return n, rest, err == nil
 }
 
 // ErrPolicy is wrapped by every policy refusal.

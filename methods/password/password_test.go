@@ -259,11 +259,8 @@ func TestHasherBoundedConcurrency(t *testing.T) {
 
 	t.Run("slot held", func(t *testing.T) {
 		h := newHasher(t, cheap, 1, 5*time.Millisecond)
-		release, err := h.acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = h.Hash(ctx, "glacier-Umbrella-93")
+		release := hold(t, h)
+		_, err := h.Hash(ctx, "glacier-Umbrella-93")
 		assertThrottled(t, "Hash", err)
 		_, _, err = h.Verify(ctx, "glacier-Umbrella-93", "")
 		assertThrottled(t, "Verify", err)
@@ -282,7 +279,7 @@ func TestHasherBoundedConcurrency(t *testing.T) {
 			_, err := h.Hash(ctx, "glacier-Umbrella-93")
 			done <- err
 		}()
-		for len(h.slots) == 0 { // wait until the heavy hash holds the slot
+		for len(h.free) != 0 { // wait until the heavy hash holds the slot
 			select {
 			case err := <-done:
 				t.Fatalf("heavy hash finished before it was observed: %v", err)
@@ -299,10 +296,7 @@ func TestHasherBoundedConcurrency(t *testing.T) {
 
 	t.Run("many concurrent calls", func(t *testing.T) {
 		h := newHasher(t, Params{Memory: 8 * 1024, Iterations: 1, Parallelism: 1}, 1, 5*time.Millisecond)
-		release, err := h.acquire(ctx) // every call below must wait
-		if err != nil {
-			t.Fatal(err)
-		}
+		release := hold(t, h) // every call below must wait
 		var wg sync.WaitGroup
 		errs := make([]error, 8)
 		for i := range errs {
@@ -317,18 +311,24 @@ func TestHasherBoundedConcurrency(t *testing.T) {
 
 	t.Run("cancelled while waiting", func(t *testing.T) {
 		h := newHasher(t, cheap, 1, time.Minute)
-		release, err := h.acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer release()
+		defer hold(t, h)()
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, err = h.Hash(cctx, "glacier-Umbrella-93")
+		_, err := h.Hash(cctx, "glacier-Umbrella-93")
 		if !errors.Is(err, context.Canceled) || fault.CodeOf(err) != 0 {
 			t.Fatalf("Hash with cancelled context = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// hold takes one of h's slots until the returned func is called.
+func hold(t *testing.T, h *Hasher) (release func()) {
+	t.Helper()
+	m, err := h.acquire(t.Context())
+	if err != nil {
+		t.Fatalf("acquire: %v", err)
+	}
+	return func() { h.releaseSlot(m) }
 }
 
 func assertThrottled(t *testing.T, what string, err error) {
