@@ -177,9 +177,9 @@ func (h *Hasher) observe(d time.Duration) {
 // the whole slot wait. It refuses with fault.Throttled when the callers
 // already admitted and not released, beyond one per slot, would take longer
 // to hash than the configured wait (each of them, divided by slots, costs
-// the recent average hash time). It never refuses while fewer callers are
-// admitted, or slots busy, than there are slots; with a long wait it
-// practically never refuses. An admitted caller's Hash or Verify still waits
+// the recent average hash time). It never refuses while no more callers
+// are admitted than there are slots; with a long wait it practically never
+// refuses. An admitted caller's Hash or Verify still waits
 // for a slot as without Reserve.
 //
 // release ends the admission; calling it again does nothing. A caller that
@@ -189,9 +189,12 @@ func (h *Hasher) Reserve(ctx context.Context) (release func(), err error) {
 		return nil, fmt.Errorf("password: reserve a hashing slot: %w", err)
 	}
 	h.mu.Lock()
-	// Slots taken by hashes that did not reserve count too.
-	demand := max(h.reserved, h.slots-len(h.free))
-	if ahead := demand - h.slots; ahead > 0 && time.Duration(ahead)*h.avg/time.Duration(h.slots) > h.wait {
+	// Every admitted caller counts as a claim on a slot, whether it is
+	// hashing, waiting, or still on its store round trips: counting only
+	// busy slots would admit a whole burst while the first callers of it
+	// are still on their round trips, and refuse them all only after the
+	// wait.
+	if ahead := h.reserved - h.slots; ahead > 0 && time.Duration(ahead)*h.avg/time.Duration(h.slots) > h.wait {
 		h.mu.Unlock()
 		return nil, fault.Throttle(time.Second)
 	}
