@@ -619,15 +619,23 @@ func (h *Handler) transportError(w http.ResponseWriter, pathStyle bool, status, 
 }
 
 func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	rb := getReplyBuf()
+	defer putReplyBuf(rb)
+	var b []byte
+	if err := rb.encodeReply(v); err != nil {
 		h.cfg.Log.Error().Err(err).Msg("encode response")
 		b = []byte(`{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
 		status = http.StatusInternalServerError
+	} else {
+		b = rb.b.Bytes()
 	}
+	// One backing array for both values, each capped so an append by a
+	// later writer cannot run into the other.
+	vals := make([]string, 2)
+	vals[0], vals[1] = "application/json", "nosniff"
 	hd := w.Header()
-	hd["Content-Type"] = []string{"application/json"}
-	hd["X-Content-Type-Options"] = []string{"nosniff"}
+	hd["Content-Type"] = vals[0:1:1]
+	hd["X-Content-Type-Options"] = vals[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
