@@ -111,6 +111,17 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 			return store.User{}, err
 		}
 	}
+	// Reserve a hash before the round trips below: an overloaded hasher
+	// refuses now rather than after them and the whole slot wait.
+	release := func() {}
+	if reg.Password != "" {
+		r, err := s.Hasher.Reserve(ctx)
+		if err != nil {
+			return store.User{}, err
+		}
+		release = r
+		defer r()
+	}
 	// Look before hashing: a taken identifier costs no argon2 time. The
 	// unique index still decides races.
 	for _, id := range idents {
@@ -123,6 +134,7 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 	var hash string
 	if reg.Password != "" {
 		h, err := s.Hasher.Hash(ctx, reg.Password)
+		release()
 		if err != nil {
 			return store.User{}, err
 		}
@@ -170,6 +182,14 @@ type Login struct {
 // the same fault.WrongCredentials; a disabled user is revealed only after a
 // correct password.
 func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error) {
+	// Admission to hashing comes first, before any store round trip and any
+	// per-user work, so an overloaded hasher refuses at once and alike for
+	// every login, known or not.
+	release, err := s.Hasher.Reserve(ctx)
+	if err != nil {
+		return store.User{}, err
+	}
+	defer release()
 	u, err := s.Store.UserByIdentifier(ctx, l.Kind, l.Norm)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -195,6 +215,7 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		}
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, l.Password, hash)
+	release() // the reserved hash is done; the rest is round trips
 	if err != nil {
 		return store.User{}, err
 	}
