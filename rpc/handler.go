@@ -77,7 +77,11 @@ func NewHandler(cfg Config) *Handler {
 const PathPrefix = "/api/v0/partnerRpc/"
 
 func (h *Handler) requestID() string {
-	return h.prefix + "-" + strconv.FormatUint(h.seq.Add(1), 16)
+	// Built in a stack buffer so the id costs one allocation, the string.
+	var b [32]byte
+	id := append(b[:0], h.prefix...)
+	id = append(id, '-')
+	return string(strconv.AppendUint(id, h.seq.Add(1), 16))
 }
 
 // ServeHTTP answers both styles; it picks by path.
@@ -112,18 +116,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	caller := &Caller{
+	// The caller lives in the exchange: one allocation for both.
+	x := &exchange{h: h}
+	x.callerBuf = Caller{
 		Kind:      CallerNone,
 		IP:        ClientIP(r, h.cfg.TrustedProxies),
 		UserAgent: r.UserAgent(),
 		RequestID: rid,
 	}
-	ctx := WithCaller(r.Context(), caller)
-	var authErr error
+	x.caller = &x.callerBuf
+	ctx := WithCaller(r.Context(), x.caller)
 	if h.cfg.Auth != nil {
-		authErr = h.cfg.Auth.Authenticate(ctx, r, body, caller)
+		x.authErr = h.cfg.Auth.Authenticate(ctx, r, body, x.caller)
 	}
-	x := &exchange{h: h, r: r.WithContext(ctx), caller: caller, authErr: authErr}
+	x.r = r.WithContext(ctx)
 
 	if pathStyle {
 		h.servePath(w, x, strings.TrimPrefix(r.URL.Path, PathPrefix), body)
@@ -138,6 +144,8 @@ type exchange struct {
 	r       *http.Request
 	caller  *Caller
 	authErr error
+	// callerBuf is where ServeHTTP's caller is kept; caller points to it.
+	callerBuf Caller
 	// log is where the calls' lines go: the handler's logger, or for a
 	// batch one that collects them so the batch costs one write.
 	log *zerolog.Logger
@@ -160,7 +168,10 @@ func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		h.writeJSON(w, http.StatusOK, resp)
+		// Not through writeJSON's any, which would copy resp to the heap.
+		rb := getReplyBuf()
+		defer putReplyBuf(rb)
+		h.writeEncoded(w, http.StatusOK, rb, rb.response(&resp))
 		return
 	}
 
@@ -522,12 +533,13 @@ func positional(m *Method, arr []byte) ([]byte, *ParamsError) {
 func (x *exchange) finish(m *Method, unknownName string, code int, start time.Time, cause error) {
 	d := time.Since(start)
 	name := unknownMethod
+	errs := x.h.reg.metrics.unknownErrs
 	if m != nil {
-		name = m.Name
+		name, errs = m.Name, m.errs
 		m.latency.Observe(d.Seconds())
 	}
 	if code != 0 {
-		x.h.reg.metrics.failed(name, code)
+		errs.inc(code)
 	}
 	lvl := zerolog.InfoLevel
 	if code == CodeInternal {
@@ -610,7 +622,7 @@ func protoEnvelope(perr *ProtocolError) Envelope {
 func (h *Handler) transportError(w http.ResponseWriter, pathStyle bool, status, code int, detail string) {
 	perr := protoErr(code, detail)
 	h.reg.metrics.unknown.Inc()
-	h.reg.metrics.failed(unknownMethod, code)
+	h.reg.metrics.unknownErrs.inc(code)
 	if pathStyle {
 		h.writeJSON(w, status, protoEnvelope(perr))
 		return
@@ -621,8 +633,14 @@ func (h *Handler) transportError(w http.ResponseWriter, pathStyle bool, status, 
 func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	rb := getReplyBuf()
 	defer putReplyBuf(rb)
+	h.writeEncoded(w, status, rb, rb.encodeReply(v))
+}
+
+// writeEncoded sends the reply encoded in rb, or when encoding failed with
+// err, an internal error.
+func (h *Handler) writeEncoded(w http.ResponseWriter, status int, rb *replyBuf, err error) {
 	var b []byte
-	if err := rb.encodeReply(v); err != nil {
+	if err != nil {
 		h.cfg.Log.Error().Err(err).Msg("encode response")
 		b = []byte(`{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
 		status = http.StatusInternalServerError

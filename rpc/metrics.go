@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -11,6 +13,8 @@ type metrics struct {
 	errors  *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	unknown prometheus.Counter
+	// unknownErrs counts the failures of calls without a registered method.
+	unknownErrs *errCounters
 }
 
 // Label for calls whose method is not registered or could not be read, so a
@@ -31,12 +35,52 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"method"}),
 	}
 	m.unknown = m.calls.WithLabelValues(unknownMethod)
+	m.unknownErrs = m.errCounters(unknownMethod)
 	if reg != nil {
 		reg.MustRegister(m.calls, m.errors, m.latency)
 	}
 	return m
 }
 
-func (m *metrics) failed(method string, code int) {
-	m.errors.WithLabelValues(method, strconv.Itoa(code)).Inc()
+func (m *metrics) errCounters(method string) *errCounters {
+	return &errCounters{vec: m.errors, method: method}
+}
+
+// errCounters is one method's error counters by code. WithLabelValues hashes
+// both labels and formats the code on every call; a method fails with few
+// distinct codes, so each is looked up once and kept in a map that is copied
+// on the rare write and read without a lock.
+type errCounters struct {
+	vec    *prometheus.CounterVec
+	method string
+	mu     sync.Mutex // serialises writers
+	byCode atomic.Pointer[map[int]prometheus.Counter]
+}
+
+func (e *errCounters) inc(code int) {
+	if p := e.byCode.Load(); p != nil {
+		if c, ok := (*p)[code]; ok {
+			c.Inc()
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.byCode.Load()
+	var next map[int]prometheus.Counter
+	if old == nil {
+		next = map[int]prometheus.Counter{}
+	} else {
+		next = make(map[int]prometheus.Counter, len(*old)+1)
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	c, ok := next[code]
+	if !ok {
+		c = e.vec.WithLabelValues(e.method, strconv.Itoa(code))
+		next[code] = c
+		e.byCode.Store(&next)
+	}
+	c.Inc()
 }

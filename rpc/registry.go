@@ -64,6 +64,7 @@ type Method struct {
 	fn, rcvr reflect.Value
 	calls    prometheus.Counter
 	latency  prometheus.Observer
+	errs     *errCounters
 }
 
 // NoLimit is the rate class of methods that are never rate-limited.
@@ -149,6 +150,7 @@ func (r *Registry) Register(rcvr any, methods ...Method) error {
 		m.fn, m.rcvr = gm.Func, reflect.ValueOf(rcvr)
 		m.calls = r.metrics.calls.WithLabelValues(m.Name)
 		m.latency = r.metrics.latency.WithLabelValues(m.Name)
+		m.errs = r.metrics.errCounters(m.Name)
 		r.methods[m.Name] = &m
 	}
 	if err := r.server.RegisterService(rcvr, svcName); err != nil {
