@@ -245,3 +245,26 @@ func BenchmarkIDKeyParallel(b *testing.B) {
 		})
 	})
 }
+
+// processBlockGeneric (the pure-Go compression, used where there is no
+// assembly) agrees with processBlock and processBlockXOR of this platform.
+func TestProcessBlockGeneric(t *testing.T) {
+	var in1, in2, out0 block
+	for i := range in1 {
+		in1[i] = uint64(i)*0x9e3779b97f4a7c15 + 1
+		in2[i] = uint64(i) * 0xc2b2ae3d27d4eb4f
+		out0[i] = ^uint64(i)
+	}
+	for _, xor := range []bool{false, true} {
+		want, got := out0, out0
+		processBlockGeneric(&want, &in1, &in2, xor)
+		if xor {
+			processBlockXOR(&got, &in1, &in2)
+		} else {
+			processBlock(&got, &in1, &in2)
+		}
+		if got != want {
+			t.Fatalf("xor=%v: processBlock and processBlockGeneric differ", xor)
+		}
+	}
+}
