@@ -28,6 +28,7 @@ import (
 	"partnergate/rpc/fault"
 	"partnergate/store"
 	"partnergate/store/sqlstore"
+	"partnergate/store/usercache"
 )
 
 // needService skips (or fails under CI=true) when a service binary is
@@ -480,7 +481,27 @@ func TestPostgresOutage(t *testing.T) {
 	time.Sleep(time.Second)
 	ss := tr.finish()
 
-	checkOutage(t, ss, down, up, []string{"login", "session check", "settings", "registration"}, []string{"ping"})
+	checkOutage(t, ss, down, up, []string{"login", "settings", "registration"}, []string{"ping"})
+	// A session check reads the user from its Redis copy (store/usercache):
+	// while the copy lives it may still answer (nothing can change the user
+	// while the database is down), once it expires it fails closed like the
+	// rest.
+	expired := down.Add(usercache.DefaultTTL + 500*time.Millisecond)
+	var lateFailures int
+	for _, s := range within(ss, "session check", down, up) {
+		switch c := s.r.code(); {
+		case c == int(fault.Unavailable):
+			if s.start.After(expired) {
+				lateFailures++
+			}
+		case c == 0 && s.start.Before(expired):
+		default:
+			t.Errorf("session check %s after PostgreSQL stopped: %v", s.start.Sub(down).Round(time.Millisecond), s.r)
+		}
+	}
+	if lateFailures == 0 {
+		t.Error("no session check failed closed once the cached user expired")
+	}
 	for _, p := range []string{"login", "session check", "settings", "registration", "ping"} {
 		after := within(ss, p, time.Now().Add(-500*time.Millisecond), time.Now())
 		if len(after) == 0 || after[len(after)-1].r.code() != 0 {
