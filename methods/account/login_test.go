@@ -347,3 +347,54 @@ func TestRedisDown(t *testing.T) {
 	_, err = e.svc.EndUserSessions(t.Context(), u.ID, "")
 	wantCode(t, "EndUserSessions", err, fault.Unavailable)
 }
+
+// An overloaded hasher refuses logins and registrations before any store
+// round trip: the refusal is the same for known and unknown accounts, costs
+// no failure, creates nothing, and comes even with Redis gone.
+func TestOverloadRefusesBeforeAnyWork(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "busy@example.com", goodPassword)
+	h, err := password.NewHasher(cheap, 1, time.Nanosecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Hasher = h
+	// One caller hashing and one queued behind it: with a wait of 1 ns the
+	// next one cannot be served in time.
+	var releases []func()
+	for range 2 {
+		release, err := h.Reserve(t.Context())
+		if err != nil {
+			t.Fatalf("Reserve with a free slot: %v", err)
+		}
+		releases = append(releases, release)
+	}
+	for _, login := range []string{"busy@example.com", "ghost@example.com"} {
+		for i := range 6 {
+			_, err := e.login(t, login, wrongPassword, "203.0.113.9")
+			wantCode(t, fmt.Sprintf("%s, overloaded attempt %d", login, i+1), err, fault.Throttled)
+		}
+	}
+	before := e.countUsers(t)
+	_, err = e.svc.Register(t.Context(), account.Registration{Email: "new@example.com", Password: goodPassword})
+	wantCode(t, "registration while overloaded", err, fault.Throttled)
+	if e.countUsers(t) != before {
+		t.Fatal("a refused registration created a user")
+	}
+	e.mr.Close()
+	_, err = e.login(t, "busy@example.com", goodPassword, "")
+	wantCode(t, "overloaded with Redis down", err, fault.Throttled)
+	e.mr.Restart()
+
+	for _, release := range releases {
+		release()
+	}
+	// None of the refused attempts counted: the four free failures remain.
+	for i := range 4 {
+		_, err := e.login(t, "busy@example.com", wrongPassword, "")
+		wantCode(t, fmt.Sprintf("failure %d after the overload", i+1), err, fault.WrongCredentials)
+	}
+	if _, err := e.login(t, "busy@example.com", goodPassword, ""); err != nil {
+		t.Fatalf("login after the overload: %v", err)
+	}
+}
