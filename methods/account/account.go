@@ -204,15 +204,15 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	if err := s.admitLogin(ctx, subject, l.IP); err != nil {
 		return store.User{}, err
 	}
+	// Unknown logins read a credential too (u.ID is empty, so none is
+	// found): the round trip a known login pays must not tell them apart.
 	var hash string
-	if known {
-		c, err := s.Store.Credential(ctx, u.ID)
-		switch {
-		case err == nil:
-			hash = c.PasswordHash
-		case !errors.Is(err, store.ErrNotFound):
-			return store.User{}, storeFault("read credential", err)
-		}
+	c, err := s.Store.Credential(ctx, u.ID)
+	switch {
+	case err == nil:
+		hash = c.PasswordHash
+	case !errors.Is(err, store.ErrNotFound):
+		return store.User{}, storeFault("read credential", err)
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, l.Password, hash)
 	release() // the reserved hash is done; the rest is round trips
@@ -231,6 +231,8 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		return store.User{}, storeFault("reset failures", err)
 	}
 	if rehash {
+		// Not reserved: a rehash follows a verify of old parameters, rare,
+		// and still waits for a slot like any hash.
 		if h, err := s.Hasher.Hash(ctx, l.Password); err == nil {
 			if err := s.Store.SetPasswordHash(ctx, u.ID, h); err != nil {
 				s.Log.Warn().Err(err).Str("user", u.ID).Msg("rehash password")

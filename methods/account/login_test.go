@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -354,20 +355,31 @@ func TestRedisDown(t *testing.T) {
 func TestOverloadRefusesBeforeAnyWork(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "busy@example.com", goodPassword)
-	h, err := password.NewHasher(cheap, 1, time.Nanosecond)
+	// Slow parameters (about a second a hash here) so that one hash keeps
+	// the only slot busy while the refusals below run.
+	h, err := password.NewHasher(password.Params{Memory: 64, Iterations: 20000, Parallelism: 1}, 1, time.Nanosecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.svc.Hasher = h
-	// One caller hashing and one queued behind it: with a wait of 1 ns the
-	// next one cannot be served in time.
+	holder := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.WithoutCancel(t.Context()), "glacier-Umbrella-93")
+		holder <- err
+	}()
+	// Callers admitted until one is refused: from then on the slot is busy
+	// and the queue behind it full (a wait of 1 ns serves nobody queued).
 	var releases []func()
-	for range 2 {
+	for deadline := time.Now().Add(5 * time.Second); ; {
 		release, err := h.Reserve(t.Context())
 		if err != nil {
-			t.Fatalf("Reserve with a free slot: %v", err)
+			break
 		}
 		releases = append(releases, release)
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never took the slot")
+		}
+		time.Sleep(time.Millisecond)
 	}
 	for _, login := range []string{"busy@example.com", "ghost@example.com"} {
 		for i := range 6 {
@@ -385,7 +397,14 @@ func TestOverloadRefusesBeforeAnyWork(t *testing.T) {
 	_, err = e.login(t, "busy@example.com", goodPassword, "")
 	wantCode(t, "overloaded with Redis down", err, fault.Throttled)
 	e.mr.Restart()
-
+	select {
+	case err := <-holder:
+		t.Fatalf("the slot was freed before the refusals were checked (%v): make the holder's hash slower", err)
+	default:
+	}
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
 	for _, release := range releases {
 		release()
 	}

@@ -259,6 +259,10 @@ func TestReserve(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
 			h, _ := newClockedHasher(t, tt.slots, tt.wait, tt.hashTime)
+			// Every slot busy hashing: the queue estimate decides.
+			for range tt.slots {
+				defer hold(t, h)()
+			}
 			var releases []func()
 			for i := range tt.admitted {
 				release, err := h.Reserve(ctx)
@@ -298,12 +302,39 @@ func TestReserve(t *testing.T) {
 	}
 }
 
+// While a slot is idle nobody is refused, however many callers are admitted
+// and still on their store round trips: a slow store must not turn into
+// refusals with the hashing capacity unused.
+func TestReserveAdmitsWhileASlotIsIdle(t *testing.T) {
+	ctx := t.Context()
+	h, _ := newClockedHasher(t, 2, time.Millisecond, time.Hour)
+	release := hold(t, h) // one slot busy, one idle
+	var releases []func()
+	for i := range 100 {
+		r, err := h.Reserve(ctx)
+		if err != nil {
+			t.Fatalf("Reserve #%d with a slot idle = %v", i+1, err)
+		}
+		releases = append(releases, r)
+	}
+	defer func() {
+		for _, r := range releases {
+			r()
+		}
+	}()
+	defer hold(t, h)() // now both are busy
+	_, err := h.Reserve(ctx)
+	assertThrottled(t, "Reserve with both slots busy", err)
+	release()
+}
+
 // The estimate follows the hashes actually timed: faster hashes admit a
 // deeper queue, slower ones a shallower one.
 func TestReserveAdapts(t *testing.T) {
 	ctx := t.Context()
 	h, clock := newClockedHasher(t, 1, 25*time.Millisecond, 40*time.Millisecond)
 	depth := func() int {
+		defer hold(t, h)() // the only slot busy hashing
 		var releases []func()
 		defer func() {
 			for _, r := range releases {

@@ -194,7 +194,11 @@ func (h *Hasher) Reserve(ctx context.Context) (release func(), err error) {
 	// busy slots would admit a whole burst while the first callers of it
 	// are still on their round trips, and refuse them all only after the
 	// wait.
-	if ahead := h.reserved - h.slots; ahead > 0 && time.Duration(ahead)*h.avg/time.Duration(h.slots) > h.wait {
+	// An idle slot always admits: the estimate must not turn a slow store
+	// round trip (callers admitted but not hashing yet) into refusals while
+	// the hashing capacity sits unused.
+	if ahead := h.reserved - h.slots; ahead > 0 && len(h.free) == 0 &&
+		time.Duration(ahead)*h.avg/time.Duration(h.slots) > h.wait {
 		h.mu.Unlock()
 		return nil, fault.Throttle(time.Second)
 	}
@@ -241,6 +245,11 @@ func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok, rehash bool, 
 	if err != nil {
 		return false, false, fmt.Errorf("password: verify: %w", err)
 	}
+	if !h.withinLimits(p, salt, key) {
+		// A stored hash asking for terabytes or hours (a tampered or corrupt
+		// row) would take the slot's memory or time without bound.
+		return false, false, fmt.Errorf("password: verify: stored hash parameters %+v beyond the limits: %w", p, errHash)
+	}
 	other, err := h.derive(ctx, Normalize(pw), salt, p, uint32(len(key)))
 	if err != nil {
 		return false, false, err
@@ -250,6 +259,22 @@ func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok, rehash bool, 
 		return false, false, nil
 	}
 	return true, p != h.params, nil
+}
+
+// Bounds on what a stored hash may ask of a verify, relative to the live
+// parameters so that raising them stays possible: an older hash made with
+// up to maxMemoryFactor times the memory, or maxIterationsFactor times the
+// iterations, still verifies (and is rehashed).
+const (
+	maxMemoryFactor     = 4
+	maxIterationsFactor = 10
+	maxSaltKeyLength    = 64
+)
+
+func (h *Hasher) withinLimits(p Params, salt, key []byte) bool {
+	return uint64(p.Memory) <= max(maxMemoryFactor*uint64(h.params.Memory), 64*1024) &&
+		uint64(p.Iterations) <= max(maxIterationsFactor*uint64(h.params.Iterations), 10) &&
+		len(salt) <= maxSaltKeyLength && len(key) <= maxSaltKeyLength
 }
 
 // errHash is wrapped by every malformed hash.
