@@ -111,7 +111,12 @@ func Key(password, salt []byte, time, memory uint32, threads uint8, keyLen uint3
 // value is ready to use and holds nothing; the first derivation allocates
 // the blocks and later ones reuse them, growing them when asked for more
 // memory than they hold (never shrinking). A Memory holds its blocks until
-// it is garbage itself.
+// Free, or until it is garbage itself.
+//
+// On Unix the blocks are mapped outside the Go heap (mmap): a process that
+// keeps a few areas for good would otherwise have them counted as live heap,
+// and the collector would let the rest of the heap grow by as much again
+// before collecting.
 //
 // A Memory must not be used by two derivations at once. The blocks are left
 // as the last derivation wrote them (derived from its password and salt,
@@ -119,6 +124,13 @@ func Key(password, salt []byte, time, memory uint32, threads uint8, keyLen uint3
 // previous one left.
 type Memory struct {
 	blocks []block
+	area   area // what allocBlocks returned for blocks, for freeBlocks
+}
+
+// Free releases m's blocks now; m stays usable (and empty).
+func (m *Memory) Free() {
+	m.area.free()
+	m.blocks, m.area = nil, area{}
 }
 
 // Len is the number of 1 KiB blocks m holds.
@@ -139,8 +151,8 @@ func (m *Memory) IDKey(password, salt []byte, time, memory uint32, threads uint8
 // ever read.
 func (m *Memory) take(n uint32) []block {
 	if uint64(len(m.blocks)) < uint64(n) {
-		m.blocks = nil // let the old area go before the new one is made
-		m.blocks = make([]block, n)
+		m.Free() // let the old area go before the new one is made
+		m.blocks, m.area = allocBlocks(m, n)
 	}
 	return m.blocks[:n]
 }
@@ -172,7 +184,9 @@ func IDKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uin
 }
 
 func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	return new(Memory).deriveKey(mode, password, salt, secret, data, time, memory, threads, keyLen)
+	m := new(Memory)
+	defer m.Free()
+	return m.deriveKey(mode, password, salt, secret, data, time, memory, threads, keyLen)
 }
 
 func (m *Memory) deriveKey(mode int, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {

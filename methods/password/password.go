@@ -137,7 +137,7 @@ func (h *Hasher) acquire(ctx context.Context) (*argon2.Memory, error) {
 // for long.
 func (h *Hasher) releaseSlot(m *argon2.Memory) {
 	if m.Len() > h.blocks {
-		m = new(argon2.Memory)
+		m.Free()
 	}
 	h.free <- m
 }
