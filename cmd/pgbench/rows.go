@@ -237,7 +237,9 @@ func nextUser(g *gateway) func() string {
 // registerSide registers a new user per call as g's partner.
 func (b *bench) registerSide(label string, g *gateway, conc int) side {
 	var n atomic.Int64
-	prefix := "reg-" + g.name + "-" + b.run
+	// The label too: two rows may register on the same gateway, and each
+	// side's counter starts at 1.
+	prefix := "reg-" + label + "-" + g.name + "-" + b.run
 	return b.httpSide(label, g, conc, signed(g, func() []byte {
 		return []byte(`{"jsonrpc":"2.0","method":"auth.registerUser","params":{"email":"` +
 			fmt.Sprintf("%s-%d@bench.example", prefix, n.Add(1)) + `","password":"` + benchPassword +
