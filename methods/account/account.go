@@ -329,7 +329,12 @@ func backoff(f kv.Failures, free int64, max time.Duration, now time.Time) time.D
 
 // User returns a user by id, or fault.NotFound.
 func (s *Service) User(ctx context.Context, id string) (store.User, error) {
-	u, err := s.Store.UserByID(ctx, id)
+	return readUser(ctx, id, s.Store.UserByID)
+}
+
+// readUser reads a user through read and maps the store's errors.
+func readUser(ctx context.Context, id string, read func(context.Context, string) (store.User, error)) (store.User, error) {
+	u, err := read(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, fault.New(fault.NotFound)
 	}
@@ -350,18 +355,10 @@ type userCache interface {
 // the store's cached copy when it keeps one. Never use it for permission
 // decisions; those read the row.
 func (s *Service) SessionUser(ctx context.Context, id string) (store.User, error) {
-	c, ok := s.Store.(userCache)
-	if !ok {
-		return s.User(ctx, id)
+	if c, ok := s.Store.(userCache); ok {
+		return readUser(ctx, id, c.CachedUser)
 	}
-	u, err := c.CachedUser(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, fault.New(fault.NotFound)
-	}
-	if err != nil {
-		return store.User{}, storeFault("read user", err)
-	}
-	return u, nil
+	return s.User(ctx, id)
 }
 
 func storeFault(op string, err error) error { return fault.Storage("account: "+op, err) }

@@ -177,10 +177,10 @@ func (h *Hasher) observe(d time.Duration) {
 // the whole slot wait. It refuses with fault.Throttled when the callers
 // already admitted and not released, beyond one per slot, would take longer
 // to hash than the configured wait (each of them, divided by slots, costs
-// the recent average hash time). It never refuses while no more callers
-// are admitted than there are slots; with a long wait it practically never
-// refuses. An admitted caller's Hash or Verify still waits
-// for a slot as without Reserve.
+// the recent average hash time). It never refuses while a slot is idle or
+// while no more callers are admitted than there are slots; with a long wait
+// it practically never refuses. An admitted caller's Hash or Verify still
+// waits for a slot as without Reserve.
 //
 // release ends the admission; calling it again does nothing. A caller that
 // hashes should release as soon as its hashing is done.
@@ -189,14 +189,12 @@ func (h *Hasher) Reserve(ctx context.Context) (release func(), err error) {
 		return nil, fmt.Errorf("password: reserve a hashing slot: %w", err)
 	}
 	h.mu.Lock()
-	// Every admitted caller counts as a claim on a slot, whether it is
-	// hashing, waiting, or still on its store round trips: counting only
-	// busy slots would admit a whole burst while the first callers of it
-	// are still on their round trips, and refuse them all only after the
-	// wait.
-	// An idle slot always admits: the estimate must not turn a slow store
-	// round trip (callers admitted but not hashing yet) into refusals while
-	// the hashing capacity sits unused.
+	// With every slot busy, each admitted caller counts as a claim on a
+	// slot, whether waiting or still on its store round trips: counting
+	// only the waiters would admit a whole burst while its first callers
+	// are on their round trips, to refuse them all after the wait. An idle
+	// slot always admits, so that a slow store (callers admitted but not
+	// hashing yet) never turns into refusals with capacity unused.
 	if ahead := h.reserved - h.slots; ahead > 0 && len(h.free) == 0 &&
 		time.Duration(ahead)*h.avg/time.Duration(h.slots) > h.wait {
 		h.mu.Unlock()
