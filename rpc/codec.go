@@ -3,7 +3,7 @@ package rpc
 import (
 	"encoding/json"
 
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 )
 
 // callState is one call's method, params and outcome as invoke leaves it.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 )
 
 // TestEncodeReplyIsMarshal: the hand-written shell gives json.Marshal's bytes

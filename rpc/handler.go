@@ -22,7 +22,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 )
 
 // Limits bound what one HTTP request may ask of the server.

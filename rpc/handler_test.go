@@ -19,7 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 )
 
 // arith is a test service with the specification's example methods.

@@ -29,10 +29,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"partnergate/methods/partners"
-	"partnergate/methods/password"
+	"partnergate/core/partners"
+	"partnergate/core/password"
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 

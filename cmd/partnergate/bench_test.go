@@ -12,7 +12,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"partnergate/methods/auth"
-	"partnergate/rpc/client"
+	"partnergate/client"
 )
 
 // Loopback benchmarks: each figure is meant to be read as a ratio against

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"partnergate/methods/auth"
-	"partnergate/rpc/client"
+	"partnergate/client"
 )
 
 var (

@@ -12,11 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"partnergate/methods/account"
-	"partnergate/methods/partners"
-	"partnergate/methods/products"
-	"partnergate/rpc/client"
-	"partnergate/rpc/fault"
+	"partnergate/core/accounts"
+	"partnergate/core/partners"
+	"partnergate/core/products"
+	"partnergate/client"
+	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
 )
@@ -144,7 +144,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer m.Close()
-	e, err := account.ParseEmail(*email)
+	e, err := accounts.ParseEmail(*email)
 	if err != nil {
 		return fmt.Errorf("--email: %w", err)
 	}

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"partnergate/methods/access"
-	"partnergate/methods/delivery"
-	"partnergate/methods/password"
+	"partnergate/core/access"
+	"partnergate/core/delivery"
+	"partnergate/core/password"
 	"partnergate/rpc"
 )
 

@@ -16,7 +16,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"partnergate/methods/user"
-	"partnergate/rpc/client"
+	"partnergate/client"
 )
 
 // mailbox is an SMTP server started by the test: the gateway delivers to it

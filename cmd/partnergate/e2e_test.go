@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"partnergate/methods/auth"
-	"partnergate/methods/partners"
-	"partnergate/rpc/client"
-	"partnergate/rpc/fault"
+	"partnergate/core/partners"
+	"partnergate/client"
+	"partnergate/core/fault"
 )
 
 const strongPassword = "correct horse battery staple"

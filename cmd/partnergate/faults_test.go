@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/sqlstore"
 	"partnergate/store/usercache"

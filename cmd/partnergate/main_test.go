@@ -16,8 +16,8 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"partnergate/methods/partners"
-	"partnergate/rpc/client"
+	"partnergate/core/partners"
+	"partnergate/client"
 )
 
 // syncBuffer is a log sink tests can read while the server writes.

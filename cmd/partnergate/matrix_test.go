@@ -22,11 +22,11 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/methods/account"
-	"partnergate/methods/partners"
+	"partnergate/core/accounts"
+	"partnergate/core/partners"
 	"partnergate/rpc"
-	"partnergate/rpc/client"
-	"partnergate/rpc/fault"
+	"partnergate/client"
+	"partnergate/core/fault"
 	"partnergate/store/kv"
 )
 
@@ -347,7 +347,7 @@ func expiredSession(t testing.TB, g *gateway, userID string) string {
 	then := time.Now().Add(-31 * 24 * time.Hour)
 	old := kv.New(g.redis, kv.WithClock(func() time.Time { return then }))
 	err := old.CreateSession(context.Background(), kv.Session{
-		TokenHash: account.HashToken(token), UserID: userID, ExpiresAt: then.Add(30*24*time.Hour - time.Hour),
+		TokenHash: accounts.HashToken(token), UserID: userID, ExpiresAt: then.Add(30*24*time.Hour - time.Hour),
 	}, 14*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -418,7 +418,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tokRevoked := newVerifiedUser(t, g, "matrix-revoked@example.com", strongPassword)
-	if err := g.accounts.EndSession(ctx, account.HashToken(tokRevoked)); err != nil {
+	if err := g.accounts.EndSession(ctx, accounts.HashToken(tokRevoked)); err != nil {
 		t.Fatal(err)
 	}
 	expiredID, _ := newVerifiedUser(t, g, "matrix-expired@example.com", strongPassword)

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 

@@ -18,16 +18,16 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"partnergate/methods/access"
-	"partnergate/methods/account"
+	"partnergate/core/access"
+	"partnergate/core/accounts"
 	"partnergate/methods/auth"
-	"partnergate/methods/codes"
-	"partnergate/methods/delivery"
+	"partnergate/core/codes"
+	"partnergate/core/delivery"
 	"partnergate/methods/dev"
-	"partnergate/methods/events"
-	"partnergate/methods/keyring"
-	"partnergate/methods/partners"
-	"partnergate/methods/password"
+	"partnergate/core/events"
+	"partnergate/core/keyring"
+	"partnergate/core/partners"
+	"partnergate/core/password"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -49,7 +49,7 @@ type Main struct {
 	closeRedis func()
 	ring       *keyring.Ring
 	outbox     *delivery.Outbox
-	accounts   *account.Service
+	accounts   *accounts.Service
 	handler    *rpc.Handler
 	server     *http.Server
 	pprof      *http.Server
@@ -180,12 +180,12 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	accounts := &account.Service{
+	accounts := &accounts.Service{
 		// Every user write of the account core goes through the cache's
 		// wrapper, so the copies session checks read are cleared with it.
 		Store: usercache.New(m.store, kvs, 0), KV: kvs, Hasher: hasher, Log: m.Log,
-		Throttle: account.DefaultThrottle,
-		Sessions: account.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
+		Throttle: accounts.DefaultThrottle,
+		Sessions: accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
 	}
 	m.accounts = accounts

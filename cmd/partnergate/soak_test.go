@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 )
 
 // soakOp is one kind of work; run makes one call (or one batch) and

@@ -14,8 +14,8 @@ import (
 
 	"partnergate/methods/dev"
 	"partnergate/methods/user"
-	"partnergate/rpc/client"
-	"partnergate/rpc/fault"
+	"partnergate/client"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"strings"
 
-	"partnergate/methods/backup"
-	"partnergate/methods/events"
-	"partnergate/methods/products"
-	"partnergate/methods/tracking"
+	"partnergate/core/backup"
+	"partnergate/core/events"
+	"partnergate/core/products"
+	"partnergate/core/tracking"
 	"partnergate/methods/user"
 	"partnergate/rpc"
 )

@@ -20,10 +20,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
-	"partnergate/methods/events"
-	"partnergate/methods/products"
-	"partnergate/rpc/client"
-	"partnergate/rpc/fault"
+	"partnergate/core/events"
+	"partnergate/core/products"
+	"partnergate/client"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 

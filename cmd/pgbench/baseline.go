@@ -21,8 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite" // registers "sqlite"
 
-	"partnergate/methods/account"
-	"partnergate/methods/password"
+	"partnergate/core/accounts"
+	"partnergate/core/password"
 	"partnergate/store/kv"
 )
 
@@ -193,7 +193,7 @@ type redisBaseline struct {
 }
 
 func newRedisBaseline(ctx context.Context, redisURL, token string) (*redisBaseline, error) {
-	key := kv.DefaultPrefix + "sess:" + account.HashToken(token)
+	key := kv.DefaultPrefix + "sess:" + accounts.HashToken(token)
 	if redisURL != "" {
 		c, err := kv.Open(ctx, redisURL)
 		if err != nil {

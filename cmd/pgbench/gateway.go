@@ -25,9 +25,9 @@ import (
 
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
-	"partnergate/methods/partners"
+	"partnergate/core/partners"
 	"partnergate/methods/user"
-	"partnergate/rpc/client"
+	"partnergate/client"
 )
 
 // benchPassword passes the password policy; every bench user has it.

@@ -15,7 +15,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"partnergate/methods/partners"
+	"partnergate/core/partners"
 )
 
 // bench holds one run: its gateways and what it has measured so far.

@@ -8,14 +8,14 @@ import (
 	"net/http"
 	"time"
 
-	"partnergate/methods/account"
+	"partnergate/core/accounts"
 	"partnergate/rpc"
 	"partnergate/store"
 )
 
 // Service is the auth.* namespace.
 type Service struct {
-	Accounts *account.Service
+	Accounts *accounts.Service
 }
 
 // Methods declares the namespace for the registry.
@@ -45,7 +45,7 @@ type RegisterUserResult struct {
 
 // RegisterUser is auth.registerUser.
 func (s *Service) RegisterUser(r *http.Request, p *RegisterUserParams, res *RegisterUserResult) error {
-	u, err := s.Accounts.Register(r.Context(), account.Registration{
+	u, err := s.Accounts.Register(r.Context(), accounts.Registration{
 		Email: p.Email, Password: p.Password, RequirePassword: true, FirstName: p.FirstName, LastName: p.LastName,
 	})
 	if err != nil {
@@ -70,7 +70,7 @@ type GetUserResult struct {
 // password through the same core as every login, throttles included.
 func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *GetUserParams, res *GetUserResult) error {
 	ctx := r.Context()
-	login := account.Login{Kind: store.KindEmail, Password: p.Password}
+	login := accounts.Login{Kind: store.KindEmail, Password: p.Password}
 	// A partner's socket address is its backend, shared by all its users:
 	// counting failures per IP there would let one user's typos back off a
 	// whole partner. Partners are rate-limited per key instead.
@@ -79,7 +79,7 @@ func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *GetUserParams, r
 	}
 	// A malformed email cannot belong to anyone; it still goes through the
 	// same path so it costs and answers like an unknown one.
-	if e, err := account.ParseEmail(p.Email); err == nil {
+	if e, err := accounts.ParseEmail(p.Email); err == nil {
 		login.Norm = e.Norm
 	} else {
 		login.Norm = "invalid:" + p.Email

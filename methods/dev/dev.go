@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 

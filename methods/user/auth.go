@@ -3,16 +3,16 @@ package user
 import (
 	"net/http"
 
-	"partnergate/methods/account"
-	"partnergate/methods/codes"
+	"partnergate/core/accounts"
+	"partnergate/core/codes"
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 
 // Auth serves user.auth.* except block and websocket.
 type Auth struct {
-	Accounts *account.Service
+	Accounts *accounts.Service
 }
 
 // Methods declares them.
@@ -55,7 +55,7 @@ func (a *Auth) Registration(r *http.Request, p *RegistrationParams, res *string)
 	if p.Lang != "" && !validLang(p.Lang) {
 		return fault.Field(fault.Invalid, "lang", "not in the language dictionary")
 	}
-	u, err := a.Accounts.Register(ctx, account.Registration{
+	u, err := a.Accounts.Register(ctx, accounts.Registration{
 		Email: p.Email, Phone: p.Phone, Password: p.Password, FirstName: p.Name, LastName: p.Surname, Lang: p.Lang,
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func (a *Auth) Verify(r *http.Request, p *VerifyParams, res **Object) error {
 // logIn ends every flow that hands out a session: the state check, then a
 // fresh token.
 func (a *Auth) logIn(r *http.Request, u store.User, res **Object) error {
-	if err := account.LoginState(u); err != nil {
+	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
 	c := rpc.CallerFrom(r.Context())
@@ -177,8 +177,8 @@ type LoginParams struct {
 // Login is user.auth.login: the same core check as every login.
 func (a *Auth) Login(r *http.Request, p *LoginParams, res **Object) error {
 	ctx := r.Context()
-	kind, norm := account.ParseLogin(p.Login)
-	u, err := a.Accounts.CheckPassword(ctx, account.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
+	kind, norm := accounts.ParseLogin(p.Login)
+	u, err := a.Accounts.CheckPassword(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (a *Auth) Check(r *http.Request, _ *Empty, res **Object) error {
 	if err != nil {
 		return err
 	}
-	if err := account.LoginState(u); err != nil {
+	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
 	*res = object(u)

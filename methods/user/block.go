@@ -9,7 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 

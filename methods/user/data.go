@@ -3,7 +3,7 @@ package user
 import (
 	"net/http"
 
-	"partnergate/methods/backup"
+	"partnergate/core/backup"
 	"partnergate/rpc"
 )
 

@@ -3,7 +3,7 @@ package user
 import (
 	"net/http"
 
-	"partnergate/methods/products"
+	"partnergate/core/products"
 	"partnergate/rpc"
 )
 

@@ -4,15 +4,15 @@ import (
 	"net/http"
 	"time"
 
-	"partnergate/methods/account"
+	"partnergate/core/accounts"
 	"partnergate/rpc"
-	"partnergate/rpc/fault"
+	"partnergate/core/fault"
 	"partnergate/store"
 )
 
 // Settings serves user.settings.get and user.settings.set.
 type Settings struct {
-	Accounts *account.Service
+	Accounts *accounts.Service
 	Now      func() time.Time
 }
 
@@ -131,12 +131,12 @@ func (s *Settings) Set(r *http.Request, p *SetParams, res *SettingsObject) error
 		birthday = t.Format(dateLayout)
 	}
 	if p.Email != nil {
-		if _, err := account.ParseEmail(*p.Email); err != nil {
+		if _, err := accounts.ParseEmail(*p.Email); err != nil {
 			return err
 		}
 	}
 	if p.Phone != nil {
-		if _, err := account.ParsePhone(*p.Phone); err != nil {
+		if _, err := accounts.ParsePhone(*p.Phone); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,7 @@ package user
 import (
 	"net/http"
 
-	"partnergate/methods/tracking"
+	"partnergate/core/tracking"
 	"partnergate/rpc"
 )
 

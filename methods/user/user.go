@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"partnergate/methods/account"
+	"partnergate/core/accounts"
 	"partnergate/store"
 )
 
@@ -42,7 +42,7 @@ type Object struct {
 	State         string           `json:"state"` // "active" or "deactivated"
 	IsNew         bool             `json:"is_new"`
 	Created       int64            `json:"created"` // unix seconds
-	Session       *account.Session `json:"session,omitempty"`
+	Session       *accounts.Session `json:"session,omitempty"`
 }
 
 func object(u store.User) *Object {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"partnergate/methods/events"
+	"partnergate/core/events"
 	"partnergate/rpc"
 )
 

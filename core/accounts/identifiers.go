@@ -1,0 +1,113 @@
+package accounts
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"partnergate/core/fault"
+	"partnergate/store"
+)
+
+// Phone is a parsed number: Value and Norm are both E.164.
+type Phone struct {
+	Value string
+	Norm  string
+}
+
+// MaxPhone bounds what is handed to the parser.
+const MaxPhone = 32
+
+// ParsePhone accepts an international number ("+" and country code; spaces,
+// dashes and brackets allowed) that the numbering plan says can exist, or
+// returns fault.PhoneInvalid.
+func ParsePhone(s string) (Phone, error) {
+	bad := func(problem string) (Phone, error) {
+		return Phone{}, fault.Field(fault.PhoneInvalid, "phone", problem)
+	}
+	if s == "" {
+		return bad("required")
+	}
+	if len(s) > MaxPhone || !strings.HasPrefix(strings.TrimSpace(s), "+") {
+		return bad("want an international number starting with +")
+	}
+	n, err := phonenumbers.Parse(s, "")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return bad("not a valid phone number")
+	}
+	e := phonenumbers.Format(n, phonenumbers.E164)
+	return Phone{Value: e, Norm: e}, nil
+}
+
+// Username limits (SECURITY.md 18).
+const (
+	MinUsername = 3
+	MaxUsername = 32
+)
+
+var fold = cases.Fold()
+
+// NormalizeUsername returns a username's comparison form (NFKC, case-folded)
+// or fault.Invalid when it holds anything but letters, digits, '.', '_', '-'.
+func NormalizeUsername(s string) (string, error) {
+	n := fold.String(norm.NFKC.String(s))
+	l := len([]rune(n))
+	if l < MinUsername || l > MaxUsername {
+		return "", fault.Field(fault.Invalid, "username", "3 to 32 characters")
+	}
+	for _, r := range n {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-') {
+			return "", fault.Field(fault.Invalid, "username", "letters, digits, '.', '_' and '-' only")
+		}
+	}
+	return n, nil
+}
+
+// ParseLogin reads "login, email or phone" as the seeds allow: an '@' makes
+// it an email, a leading '+' a phone, anything else a username. A login that
+// cannot be parsed still yields a kind and a norm that matches nobody, so
+// the caller goes through the same path as for an unknown user.
+func ParseLogin(s string) (kind, normalized string) {
+	switch {
+	case strings.Contains(s, "@"):
+		if e, err := ParseEmail(s); err == nil {
+			return store.KindEmail, e.Norm
+		}
+		return store.KindEmail, "invalid:" + s
+	case strings.HasPrefix(strings.TrimSpace(s), "+"):
+		if p, err := ParsePhone(s); err == nil {
+			return store.KindPhone, p.Norm
+		}
+		return store.KindPhone, "invalid:" + s
+	default:
+		if u, err := NormalizeUsername(s); err == nil {
+			return store.KindUsername, u
+		}
+		return store.KindUsername, "invalid:" + s
+	}
+}
+
+// LoginState is what a seed reports about an account after a correct
+// password or a valid session: nil when the user may proceed, else
+// fault.UserDisabled or the verification still missing.
+func LoginState(u store.User) error {
+	if u.State == store.StateDisabled {
+		return fault.New(fault.UserDisabled)
+	}
+	e, hasEmail := u.Identifier(store.KindEmail)
+	p, hasPhone := u.Identifier(store.KindPhone)
+	emailMissing := hasEmail && !e.Verified
+	phoneMissing := hasPhone && !p.Verified
+	switch {
+	case emailMissing && phoneMissing:
+		return fault.New(fault.NotVerified)
+	case emailMissing:
+		return fault.New(fault.EmailNotVerified)
+	case phoneMissing:
+		return fault.New(fault.PhoneNotVerified)
+	}
+	return nil
+}

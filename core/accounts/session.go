@@ -1,0 +1,98 @@
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"partnergate/core/fault"
+	"partnergate/store"
+	"partnergate/store/kv"
+)
+
+// tokenPrefix marks partnergate session tokens so they are recognisable in a
+// leaked-secret scan; 43 base64url characters carry 256 random bits.
+const tokenPrefix = "pgs_"
+
+// Session is what a login hands the client.
+type Session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// HashToken is how a session token is stored and looked up: SHA-256, hex.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSession starts a session for userID with a fresh 256-bit token.
+func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) (Session, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Session{}, fmt.Errorf("account: session token: %w", err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	now := s.now().UTC()
+	ks := kv.Session{
+		TokenHash: HashToken(token), UserID: userID, IP: ip, UserAgent: truncate(userAgent, 256),
+		Created: now, LastSeen: now, ExpiresAt: now.Add(s.Sessions.Absolute),
+	}
+	if err := s.KV.CreateSession(ctx, ks, s.Sessions.Idle); err != nil {
+		return Session{}, storeFault("create session", err)
+	}
+	s.audit(ctx, "session.created", userID)
+	return Session{Token: token, ExpiresAt: ks.ExpiresAt}, nil
+}
+
+// SessionByToken returns the live session of token and slides its idle
+// timeout, or fault.SessionInvalid. It fails closed: Redis down is
+// fault.Unavailable, never an unchecked session.
+func (s *Service) SessionByToken(ctx context.Context, token string) (kv.Session, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
+		return kv.Session{}, fault.New(fault.SessionInvalid)
+	}
+	ks, err := s.KV.Session(ctx, HashToken(token), s.Sessions.Idle)
+	if errors.Is(err, store.ErrNotFound) {
+		return kv.Session{}, fault.New(fault.SessionInvalid)
+	}
+	if err != nil {
+		return kv.Session{}, storeFault("read session", err)
+	}
+	return ks, nil
+}
+
+// EndSession deletes one session server-side.
+func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
+	if err := s.KV.DeleteSession(ctx, tokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return storeFault("delete session", err)
+	}
+	return nil
+}
+
+// EndUserSessions revokes every session of userID except keepHash.
+func (s *Service) EndUserSessions(ctx context.Context, userID, keepHash string) (int, error) {
+	n, err := s.KV.DeleteUserSessions(ctx, userID, keepHash)
+	if err != nil {
+		return 0, storeFault("delete sessions", err)
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,236 @@
+// Package codes sends and checks one-time verification codes and issues
+// recovery and deletion tokens (SECURITY.md 8-10). Every namespace that
+// sends a code calls Send, and every one that checks a code calls Check.
+package codes
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"partnergate/core/keyring"
+	"partnergate/core/fault"
+	"partnergate/store"
+	"partnergate/store/kv"
+)
+
+// Purposes a code or token is bound to.
+const (
+	Registration = "registration"
+	Recovery     = "recovery"
+	Deletion     = "deletion"
+	Change       = "change"
+)
+
+// Policy holds the documented limits.
+type Policy struct {
+	TTL         time.Duration // code lifetime
+	MaxAttempts int           // wrong tries before a code is void
+	ResendEvery time.Duration // one send per (purpose, target) per this
+	DailyCap    int64         // sends per target per day
+	TokenTTL    time.Duration // recovery and deletion tokens
+}
+
+// DefaultPolicy is SECURITY.md's.
+var DefaultPolicy = Policy{TTL: 10 * time.Minute, MaxAttempts: 5, ResendEvery: 90 * time.Second, DailyCap: 20, TokenTTL: 30 * time.Minute}
+
+// Deliverer queues a message for delivery; the outbox implements it.
+type Deliverer interface {
+	Deliver(ctx context.Context, channel, to, lang, template string, vars map[string]string) error
+}
+
+// Service issues and checks codes.
+type Service struct {
+	KV      *kv.KV
+	Ring    *keyring.Ring
+	Deliver Deliverer
+	Policy  Policy
+}
+
+// Target is where a code goes and what it proves: a channel ("email" or
+// "phone"), the normalised address, and the account it belongs to.
+type Target struct {
+	UserID  string
+	Channel string
+	Address string
+	Lang    string
+}
+
+func (t Target) slot(purpose string) string {
+	return purpose + ":{" + t.UserID + "}:" + t.Channel
+}
+
+func (s *Service) mac(purpose string, t Target, code string) string {
+	return s.Ring.MAC("code", []byte(purpose+"|"+t.UserID+"|"+t.Channel+"|"+t.Address+"|"+code))
+}
+
+// Send makes a new code for purpose and target, replacing any earlier one,
+// and queues it for delivery. At most one send per (purpose, address) per
+// ResendEvery, refused with fault.Throttled carrying retryAfter; at most
+// DailyCap per address a day.
+func (s *Service) Send(ctx context.Context, purpose string, t Target) error {
+	hold := purpose + ":" + t.Channel + ":" + t.Address
+	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
+	if err != nil {
+		return unavailable("resend hold", err)
+	}
+	if !ok {
+		return fault.Throttle(left)
+	}
+	n, err := s.KV.Incr(ctx, "daily:"+t.Channel+":"+t.Address, 24*time.Hour)
+	if err != nil {
+		return unavailable("daily cap", err)
+	}
+	if n > s.Policy.DailyCap {
+		return fault.Throttle(time.Hour)
+	}
+	code, err := sixDigits()
+	if err != nil {
+		return err
+	}
+	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
+		return unavailable("store code", err)
+	}
+	vars := map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}
+	if err := s.Deliver.Deliver(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars); err != nil {
+		// The code never left: let the user ask again at once.
+		_ = s.KV.Release(ctx, hold)
+		return fmt.Errorf("codes: queue %s code: %w", purpose, err)
+	}
+	return nil
+}
+
+func deliveryChannel(channel string) string {
+	if channel == store.KindPhone {
+		return "sms"
+	}
+	return "email"
+}
+
+// Check consumes the code for purpose and target if it matches. A wrong,
+// expired, used or voided code is fault.CodeInvalid; the fifth wrong try
+// voids the code.
+func (s *Service) Check(ctx context.Context, purpose string, t Target, code string) error {
+	if !wellFormed(code) {
+		// Still count the try so malformed guesses are not free.
+		_, _ = s.KV.CheckCode(ctx, t.slot(purpose), "-", s.Policy.MaxAttempts)
+		return fault.New(fault.CodeInvalid)
+	}
+	res, err := s.KV.CheckCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.MaxAttempts)
+	if err != nil {
+		return unavailable("check code", err)
+	}
+	if res != kv.CodeOK {
+		return fault.New(fault.CodeInvalid)
+	}
+	return nil
+}
+
+// Matches reports whether code is the live code for purpose and target,
+// without consuming it or counting a try. Follow it with Check.
+func (s *Service) Matches(ctx context.Context, purpose string, t Target, code string) (bool, error) {
+	if !wellFormed(code) {
+		return false, nil
+	}
+	ok, err := s.KV.MatchCode(ctx, t.slot(purpose), s.mac(purpose, t, code))
+	if err != nil {
+		return false, unavailable("match code", err)
+	}
+	return ok, nil
+}
+
+// Pending reports whether a live code exists for purpose and target.
+func (s *Service) Pending(ctx context.Context, purpose string, t Target) (bool, error) {
+	ok, err := s.KV.HasCode(ctx, t.slot(purpose))
+	if err != nil {
+		return false, unavailable("pending code", err)
+	}
+	return ok, nil
+}
+
+func wellFormed(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for i := 0; i < 6; i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func sixDigits() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("codes: random: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// Ticket is what a recovery or deletion token stands for.
+type Ticket struct {
+	Target Target `json:"target"`
+	// Decoy tickets answer an unknown login exactly like a real one and
+	// never verify.
+	Decoy bool `json:"decoy,omitempty"`
+}
+
+// NewToken returns a fresh token of 192 random bits for purpose; only its
+// SHA-256 is stored, for TokenTTL.
+func (s *Service) NewToken(ctx context.Context, purpose string, tk Ticket) (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("codes: token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	v, err := json.Marshal(tk)
+	if err != nil {
+		return "", fmt.Errorf("codes: token: %w", err)
+	}
+	if err := s.KV.PutToken(ctx, purpose, hashToken(token), v, s.Policy.TokenTTL); err != nil {
+		return "", unavailable("store token", err)
+	}
+	return token, nil
+}
+
+// Ticket returns a live token's ticket without consuming it, or
+// fault.NotFound.
+func (s *Service) Ticket(ctx context.Context, purpose, token string) (Ticket, error) {
+	v, err := s.KV.PeekToken(ctx, purpose, hashToken(token))
+	return decodeTicket(v, err)
+}
+
+// TakeTicket consumes a token: of concurrent takes one succeeds.
+func (s *Service) TakeTicket(ctx context.Context, purpose, token string) (Ticket, error) {
+	v, err := s.KV.TakeToken(ctx, purpose, hashToken(token))
+	return decodeTicket(v, err)
+}
+
+func decodeTicket(v []byte, err error) (Ticket, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		return Ticket{}, fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return Ticket{}, unavailable("read token", err)
+	}
+	var tk Ticket
+	if err := json.Unmarshal(v, &tk); err != nil {
+		return Ticket{}, fmt.Errorf("codes: decode token: %w", err)
+	}
+	return tk, nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func unavailable(op string, err error) error { return fault.Storage("codes: "+op, err) }
