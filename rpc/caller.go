@@ -8,9 +8,13 @@ import (
 	"strings"
 )
 
-// CallerKind says who is calling.
+// CallerKind says which credential the caller presented. The set is open:
+// the transport only tells CallerNone (no credential) from the rest, and
+// the Authenticator and Gate that a new credential needs (an API key, an
+// access JWT, Basic) bring their kinds without a change here.
 type CallerKind string
 
+// The kinds partnergate's authenticator sets today.
 const (
 	CallerNone    CallerKind = "none"
 	CallerUser    CallerKind = "user"
@@ -37,6 +41,14 @@ type Caller struct {
 // presented and refused; the transport then refuses every call of the request.
 type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request, body []byte, c *Caller) error
+}
+
+// Gate decides whether c may call m, from m's declared Access and
+// Permission and whatever the Authenticator found. It returns a
+// *fault.Error (Unauthenticated, Forbidden, ...) to refuse the call; any
+// other error is an internal failure (-32603), never a refusal.
+type Gate interface {
+	Admit(ctx context.Context, m *Method, c *Caller) error
 }
 
 // Limiter applies a method's rate-limit class to a caller. It returns a

@@ -39,11 +39,15 @@ var DefaultLimits = Limits{MaxBody: 1 << 20, MaxBatch: 100, MaxDepth: 32}
 type Config struct {
 	Registry *Registry
 	Auth     Authenticator // nil: every caller is CallerNone
-	Limiter  Limiter       // nil: no rate limits
-	// Permits reports whether a user caller holds an admin permission; nil
-	// denies every admin method.
-	Permits func(ctx context.Context, c *Caller, permission string) (bool, error)
-	Log     zerolog.Logger
+	// Gate decides each call's access; nil admits Public methods only, so
+	// a handler built without one denies by default.
+	Gate    Gate
+	Limiter Limiter // nil: no rate limits
+	// Bind, when set, runs once per request after authentication and
+	// returns the context every call of the request runs under: the layer
+	// above carries there what it needs of the caller, in its own types.
+	Bind func(ctx context.Context, c *Caller) context.Context
+	Log  zerolog.Logger
 	// LogOut, when set, is Log's writer: the lines of a batch's calls are
 	// then collected and written to it at once, one write per batch.
 	LogOut         io.Writer
@@ -65,8 +69,8 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
-	if cfg.Permits == nil {
-		cfg.Permits = func(context.Context, *Caller, string) (bool, error) { return false, nil }
+	if cfg.Gate == nil {
+		cfg.Gate = publicOnly{}
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -128,6 +132,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := WithCaller(r.Context(), x.caller)
 	if h.cfg.Auth != nil {
 		x.authErr = h.cfg.Auth.Authenticate(ctx, r, body, x.caller)
+	}
+	if h.cfg.Bind != nil {
+		ctx = h.cfg.Bind(ctx, x.caller)
 	}
 	x.r = r.WithContext(ctx)
 
@@ -365,7 +372,15 @@ func (x *exchange) dispatch(req request, start time.Time) (env *Envelope, perr *
 			return nil, perr
 		}
 	}
-	if fe := x.admit(m); fe != nil {
+	if err := x.admit(m); err != nil {
+		fe, coded := fault.As(err)
+		if !coded {
+			// An uncoded refusal is a fault of ours (a misspelled rate
+			// class, a broken gate), not a reason to tell callers to retry.
+			perr = protoErr(CodeInternal, "")
+			x.finish(m, "", perr.Code, start, err)
+			return nil, perr
+		}
 		e := faultEnvelope(fe)
 		x.finish(m, "", int(fe.Code), start, fe.Cause)
 		return &e, nil
@@ -429,64 +444,29 @@ func (x *exchange) invoke(st *callState) (perr *ProtocolError, cause error) {
 	return nil, nil
 }
 
-// admit applies the method's access policy and rate-limit class.
-func (x *exchange) admit(m *Method) *fault.Error {
-	c := x.caller
+// admit applies the method's access policy and rate-limit class. A
+// refusal is a *fault.Error; any other error is internal.
+func (x *exchange) admit(m *Method) error {
 	if x.authErr != nil {
-		if fe, ok := fault.As(x.authErr); ok {
-			return fe
-		}
-		return fault.Wrap(fault.Unavailable, x.authErr)
+		return x.authErr
 	}
-	switch m.Access {
-	case Public:
-	case SessionUser:
-		if c.Kind != CallerUser {
-			return deny(c)
-		}
-	case PartnerScope:
-		if c.Kind != CallerPartner {
-			return deny(c)
-		}
-		granted := false
-		for _, s := range c.Scopes {
-			if ScopeGrants(s, m.Name) {
-				granted = true
-				break
-			}
-		}
-		if !granted {
-			return fault.New(fault.Forbidden)
-		}
-	case AdminPermission:
-		if c.Kind != CallerUser {
-			return deny(c)
-		}
-		ok, err := x.h.cfg.Permits(x.r.Context(), c, m.Permission)
-		if err != nil {
-			if fe, coded := fault.As(err); coded {
-				return fe
-			}
-			return fault.Wrap(fault.Unavailable, err)
-		}
-		if !ok {
-			return fault.New(fault.Forbidden)
-		}
-	default:
-		return fault.New(fault.Forbidden)
+	ctx := x.r.Context()
+	if err := x.h.cfg.Gate.Admit(ctx, m, x.caller); err != nil {
+		return err
 	}
 	if m.RateClass != NoLimit && x.h.cfg.Limiter != nil {
-		if err := x.h.cfg.Limiter.Allow(x.r.Context(), m.RateClass, c); err != nil {
-			if fe, ok := fault.As(err); ok {
-				return fe
-			}
-			return fault.Wrap(fault.Unavailable, err)
-		}
+		return x.h.cfg.Limiter.Allow(ctx, m.RateClass, x.caller)
 	}
 	return nil
 }
 
-func deny(c *Caller) *fault.Error {
+// publicOnly is the gate of a handler configured without one.
+type publicOnly struct{}
+
+func (publicOnly) Admit(_ context.Context, m *Method, c *Caller) error {
+	if m.Access == Public {
+		return nil
+	}
 	if c.Kind == CallerNone {
 		return fault.New(fault.Unauthenticated)
 	}

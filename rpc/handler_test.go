@@ -132,6 +132,32 @@ type testServer struct {
 	log *bytes.Buffer
 }
 
+// idGate admits by caller id alone: a stand-in for core/access's gate,
+// which has its own tests; here only what the transport does with the
+// gate's answer is under test.
+type idGate struct{}
+
+func (idGate) Admit(_ context.Context, m *rpc.Method, c *rpc.Caller) error {
+	allowed := map[string][]string{
+		"user.settings.get": {"u1", "admin1"},
+		"auth.private":      {"pk"},
+		"admin.users.list":  {"admin1"},
+	}
+	ids, guarded := allowed[m.Name]
+	if !guarded {
+		return nil
+	}
+	for _, id := range ids {
+		if id == c.UserID || id == c.PartnerKID {
+			return nil
+		}
+	}
+	if c.Kind == rpc.CallerNone {
+		return fault.New(fault.Unauthenticated)
+	}
+	return fault.New(fault.Forbidden)
+}
+
 func newTestServer(t testing.TB, limits rpc.Limits) *testServer {
 	t.Helper()
 	reg := rpc.NewRegistry(prometheus.NewRegistry())
@@ -140,8 +166,7 @@ func newTestServer(t testing.TB, limits rpc.Limits) *testServer {
 	}
 	var log bytes.Buffer
 	h := rpc.NewHandler(rpc.Config{
-		Registry: reg, Auth: headerAuth{}, Log: zerolog.New(&log), Limits: limits,
-		Permits: func(_ context.Context, c *rpc.Caller, p string) (bool, error) { return c.UserID == "admin1", nil },
+		Registry: reg, Auth: headerAuth{}, Gate: idGate{}, Log: zerolog.New(&log), Limits: limits,
 	})
 	return &testServer{h: h, reg: reg, log: &log}
 }
@@ -318,6 +343,59 @@ func TestAccessPolicy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A handler built without a gate admits public methods only; a gate's
+// uncoded error is an internal failure, never "retry later".
+func TestGateDefaultsAndFaults(t *testing.T) {
+	reg := rpc.NewRegistry(prometheus.NewRegistry())
+	if err := reg.Register(arith{}, testMethods()...); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		gate   rpc.Gate
+		caller string
+		method string
+		code   int // envelope code, or the JSON-RPC error code when < 0
+	}{
+		{"no gate, public", nil, "", "get_data", 0},
+		{"no gate, session method, anonymous", nil, "", "user.settings.get", int(fault.Unauthenticated)},
+		{"no gate, session method, user", nil, "user", "user.settings.get", int(fault.Forbidden)},
+		{"no gate, admin method, admin", nil, "admin", "admin.users.list", int(fault.Forbidden)},
+		{"uncoded gate error", brokenGate{}, "user", "get_data", rpc.CodeInternal},
+		{"authentication refusal wins", brokenGate{}, "bad", "get_data", int(fault.SignatureInvalid)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var log bytes.Buffer
+			s := &testServer{h: rpc.NewHandler(rpc.Config{Registry: reg, Auth: headerAuth{}, Gate: c.gate, Log: zerolog.New(&log)}), reg: reg, log: &log}
+			w := s.post(t, "/rpc", `{"jsonrpc":"2.0","method":"`+c.method+`","id":1}`, "X-Test-Caller", c.caller)
+			var resp struct {
+				Result *rpc.Envelope
+				Error  *rpc.ProtocolError
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			switch {
+			case resp.Error != nil:
+				got = resp.Error.Code
+			case resp.Result != nil:
+				got = resp.Result.Error.Code
+			}
+			if got != c.code {
+				t.Errorf("code %d, want %d (body %s)", got, c.code, w.Body.String())
+			}
+		})
+	}
+}
+
+type brokenGate struct{}
+
+func (brokenGate) Admit(context.Context, *rpc.Method, *rpc.Caller) error {
+	return errors.New("gate: misconfigured")
 }
 
 func TestRegisterRefusesBadDeclarations(t *testing.T) {

@@ -199,10 +199,3 @@ func (r *Registry) Methods() []*Method {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	return ms
 }
-
-// ScopeGrants reports whether a partner scope covers a method name: "*"
-// covers all, "auth" covers "auth.*", "admin.users" covers "admin.users.*".
-func ScopeGrants(scope, method string) bool {
-	return scope == "*" || scope == method ||
-		(strings.HasPrefix(method, scope) && method[len(scope)] == '.')
-}

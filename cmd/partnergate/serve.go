@@ -231,8 +231,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
 		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts},
+		Gate:           &access.Gate{Roles: roles},
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
-		Permits:        roles.Permits,
+		Bind:           access.Bind,
 		Log:            m.Log,
 		LogOut:         m.logw,
 		Limits:         c.Limits,

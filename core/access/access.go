@@ -1,7 +1,8 @@
 // Package access decides who is calling and how often they may: it finds the
 // caller of a request (signed partner or bearer session), applies rate-limit
 // classes, and answers admin permission checks. The transport calls it through
-// rpc.Authenticator, rpc.Limiter and Config.Permits.
+// rpc.Authenticator, rpc.Gate and rpc.Limiter: it is the one core package
+// that knows the transport's caller type, so that no other one needs to.
 package access
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"partnergate/core"
 	"partnergate/core/accounts"
 	"partnergate/core/partners"
 	"partnergate/rpc"
@@ -101,12 +103,64 @@ func (l *Limiter) Allow(ctx context.Context, class string, c *rpc.Caller) error 
 	}
 	allowed, retry, err := l.KV.Allow(ctx, "rl:"+class+":"+who, r.Limit, r.Per, r.Burst)
 	if err != nil {
-		return fault.Wrap(fault.Unavailable, err)
+		return core.StoreError("access: rate limit", err)
 	}
 	if !allowed {
 		return fault.Throttle(retry)
 	}
 	return nil
+}
+
+// Gate implements rpc.Gate: each method's declared Access decides which
+// credential kinds may call it. A kind the gate does not know is refused,
+// so a new credential is denied everywhere until its rule is written here.
+type Gate struct {
+	Roles *Roles
+}
+
+// Admit refuses the call with Unauthenticated (no credential) or Forbidden.
+func (g *Gate) Admit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
+	switch m.Access {
+	case rpc.Public:
+		return nil
+	case rpc.SessionUser:
+		if c.Kind == rpc.CallerUser {
+			return nil
+		}
+	case rpc.PartnerScope:
+		if c.Kind == rpc.CallerPartner {
+			for _, s := range c.Scopes {
+				if ScopeGrants(s, m.Name) {
+					return nil
+				}
+			}
+			return fault.New(fault.Forbidden)
+		}
+	case rpc.AdminPermission:
+		if c.Kind == rpc.CallerUser && g.Roles != nil {
+			ok, err := g.Roles.Permits(ctx, c, m.Permission)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+			return fault.New(fault.Forbidden)
+		}
+	default:
+		return fault.New(fault.Forbidden)
+	}
+	if c.Kind == rpc.CallerNone {
+		return fault.New(fault.Unauthenticated)
+	}
+	return fault.New(fault.Forbidden)
+}
+
+// ScopeGrants reports whether a partner scope covers a method name: "*"
+// covers all, "auth" covers "auth.*", "admin.users" covers "admin.users.*".
+func ScopeGrants(scope, method string) bool {
+	return scope == "*" || scope == method ||
+		(strings.HasPrefix(method, scope) && method[len(scope)] == '.')
 }
 
 // Roles answers permission checks from the user's stored role. The role is
@@ -127,4 +181,17 @@ func (r *Roles) Permits(ctx context.Context, c *rpc.Caller, permission string) (
 	}
 	c.Role = u.Role
 	return u.Role == "admin", nil
+}
+
+// Bind implements the transport's Bind hook: it hands the core the caller
+// as a core.Call, so that no core package reads rpc's types.
+func Bind(ctx context.Context, c *rpc.Caller) context.Context {
+	call := core.Call{ActorKind: string(c.Kind), IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID}
+	switch c.Kind {
+	case rpc.CallerPartner:
+		call.ActorID = c.PartnerKID
+	case rpc.CallerUser:
+		call.ActorID = c.UserID
+	}
+	return core.WithCall(ctx, call)
 }

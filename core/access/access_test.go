@@ -401,3 +401,69 @@ func TestRolesPermits(t *testing.T) {
 		}
 	})
 }
+
+// TestGate is the access matrix the transport used to hard-code: each
+// declared Access against each credential kind, scopes by prefix, and an
+// unknown kind refused everywhere but public methods.
+func TestGate(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	admin := e.user(t, "gate-admin@example.com")
+	if err := e.st.SetUserRole(ctx, admin.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	member := e.user(t, "gate-member@example.com")
+	g := &access.Gate{Roles: &access.Roles{Store: e.st}}
+	methods := map[string]*rpc.Method{
+		"public":  {Name: "system.ping", Access: rpc.Public},
+		"session": {Name: "user.settings.get", Access: rpc.SessionUser},
+		"partner": {Name: "auth.registerUser", Access: rpc.PartnerScope},
+		"admin":   {Name: "admin.users.list", Access: rpc.AdminPermission, Permission: "users.read"},
+	}
+	callers := map[string]*rpc.Caller{
+		"anonymous":     {Kind: rpc.CallerNone},
+		"member":        {Kind: rpc.CallerUser, UserID: member.ID},
+		"admin":         {Kind: rpc.CallerUser, UserID: admin.ID},
+		"partner auth":  {Kind: rpc.CallerPartner, PartnerKID: "pk_a", Scopes: []string{"auth"}},
+		"partner *":     {Kind: rpc.CallerPartner, PartnerKID: "pk_b", Scopes: []string{"*"}},
+		"partner authx": {Kind: rpc.CallerPartner, PartnerKID: "pk_c", Scopes: []string{"authx", "user"}},
+		"unknown kind":  {Kind: "apikey", UserID: admin.ID},
+	}
+	ok, unauth, forbidden := fault.Code(0), fault.Unauthenticated, fault.Forbidden
+	want := map[string]map[string]fault.Code{
+		"public":  {"anonymous": ok, "member": ok, "admin": ok, "partner auth": ok, "partner *": ok, "partner authx": ok, "unknown kind": ok},
+		"session": {"anonymous": unauth, "member": ok, "admin": ok, "partner auth": forbidden, "partner *": forbidden, "partner authx": forbidden, "unknown kind": forbidden},
+		"partner": {"anonymous": unauth, "member": forbidden, "admin": forbidden, "partner auth": ok, "partner *": ok, "partner authx": forbidden, "unknown kind": forbidden},
+		"admin":   {"anonymous": unauth, "member": forbidden, "admin": ok, "partner auth": forbidden, "partner *": forbidden, "partner authx": forbidden, "unknown kind": forbidden},
+	}
+	for mname, m := range methods {
+		for cname, c := range callers {
+			err := g.Admit(ctx, m, c)
+			if got := fault.CodeOf(err); got != want[mname][cname] || (err != nil && got == 0) {
+				t.Errorf("%s method as %s: %v, want code %d", mname, cname, err, want[mname][cname])
+			}
+		}
+	}
+}
+
+func TestScopeGrants(t *testing.T) {
+	tests := []struct {
+		scope, method string
+		want          bool
+	}{
+		{"*", "auth.registerUser", true},
+		{"auth", "auth.registerUser", true},
+		{"auth", "authx.registerUser", false},
+		{"authx", "auth.registerUser", false},
+		{"admin.users", "admin.users.list", true},
+		{"admin.users", "admin.usersx.list", false},
+		{"admin.users.list", "admin.users.list", true},
+		{"admin", "admin", true},
+		{"", "auth.registerUser", false},
+	}
+	for _, tt := range tests {
+		if got := access.ScopeGrants(tt.scope, tt.method); got != tt.want {
+			t.Errorf("ScopeGrants(%q, %q) = %v, want %v", tt.scope, tt.method, got, tt.want)
+		}
+	}
+}

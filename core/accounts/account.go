@@ -15,6 +15,7 @@ import (
 	"partnergate/core/codes"
 	"partnergate/core/events"
 	"partnergate/core/password"
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -361,4 +362,4 @@ func (s *Service) SessionUser(ctx context.Context, id string) (store.User, error
 	return s.User(ctx, id)
 }
 
-func storeFault(op string, err error) error { return fault.Storage("account: "+op, err) }
+func storeFault(op string, err error) error { return core.StoreError("account: "+op, err) }

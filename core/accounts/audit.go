@@ -3,7 +3,7 @@ package accounts
 import (
 	"context"
 
-	"partnergate/rpc"
+	"partnergate/core"
 )
 
 // audit writes one audit event (SECURITY.md 20) with who acted, from where
@@ -13,15 +13,8 @@ func (s *Service) audit(ctx context.Context, event, userID string, extra ...stri
 	if ev == nil {
 		return
 	}
-	c := rpc.CallerFrom(ctx)
-	actor := string(c.Kind)
-	switch c.Kind {
-	case rpc.CallerPartner:
-		actor += ":" + c.PartnerKID
-	case rpc.CallerUser:
-		actor += ":" + c.UserID
-	}
-	ev = ev.Str("event", event).Str("user", userID).Str("actor", actor).
+	c := core.CallFrom(ctx)
+	ev = ev.Str("event", event).Str("user", userID).Str("actor", c.Actor()).
 		Str("ip", c.IP).Str("ua", truncate(c.UserAgent, 256)).Str("rid", c.RequestID)
 	for i := 0; i+1 < len(extra); i += 2 {
 		ev = ev.Str(extra[i], extra[i+1])

@@ -25,6 +25,7 @@ import (
 	"filippo.io/age"
 	"github.com/rs/zerolog"
 
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -293,4 +294,4 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
-func storeFault(op string, err error) error { return fault.Storage("backup: "+op, err) }
+func storeFault(op string, err error) error { return core.StoreError("backup: "+op, err) }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"partnergate/core/keyring"
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -233,4 +234,4 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func unavailable(op string, err error) error { return fault.Storage("codes: "+op, err) }
+func unavailable(op string, err error) error { return core.StoreError("codes: "+op, err) }

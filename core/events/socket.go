@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -121,10 +122,7 @@ func (h *Hub) Issue(ctx context.Context, userID, sessionHash string) (Ticket, er
 	ttl := orDefault(h.TicketTTL, time.Minute)
 	v, _ := json.Marshal(ticketValue{UserID: userID, SessionHash: sessionHash})
 	if err := h.KV.PutToken(ctx, ticketPurpose, hashTicket(t), v, ttl); err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			return Ticket{}, fault.Wrap(fault.Unavailable, err)
-		}
-		return Ticket{}, fmt.Errorf("events: store ticket: %w", err)
+		return Ticket{}, core.StoreError("events: store ticket", err)
 	}
 	return Ticket{Ticket: t, URL: "/ws?ticket=" + url.QueryEscape(t), ExpiresAt: h.now().Add(ttl).UTC().Truncate(time.Second)}, nil
 }

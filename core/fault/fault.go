@@ -1,5 +1,7 @@
 // Package fault is partnergate's error catalogue: the coded errors a method
-// returns inside the envelope's error member. Codes are stable and never reused
+// returns inside the envelope's error member. It imports only the standard
+// library, so that the core, the transport and clients can all use it
+// without depending on each other. Codes are stable and never reused
 // for another meaning; docs/errors.md lists them and a test keeps the two in
 // step.
 //
@@ -13,8 +15,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	"partnergate/store"
 )
 
 // Code identifies one condition. 0 is success.
@@ -166,15 +166,4 @@ func CodeOf(err error) Code {
 		return fe.Code
 	}
 	return 0
-}
-
-// Storage wraps a storage error with the operation that met it. A store
-// that cannot be reached (store.ErrUnavailable) becomes Unavailable, which
-// callers may retry; anything else stays uncoded, an internal failure.
-func Storage(op string, err error) error {
-	wrapped := fmt.Errorf("%s: %w", op, err)
-	if errors.Is(err, store.ErrUnavailable) {
-		return Wrap(Unavailable, wrapped)
-	}
-	return wrapped
 }

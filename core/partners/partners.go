@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"partnergate/core"
 	"partnergate/core/keyring"
 	"partnergate/core/fault"
 	"partnergate/store"
@@ -150,10 +151,7 @@ func (s *Service) key(ctx context.Context, kid string) (store.Partner, []byte, e
 		case errors.Is(err, store.ErrNotFound):
 			c = cached{missing: true, at: now}
 		case err != nil:
-			if errors.Is(err, store.ErrUnavailable) {
-				return store.Partner{}, nil, fault.Wrap(fault.Unavailable, err)
-			}
-			return store.Partner{}, nil, fmt.Errorf("partners: read key: %w", err)
+			return store.Partner{}, nil, core.StoreError("partners: read key", err)
 		default:
 			secret, err := s.ring.Open(p.SecretSealed, sealDomain+":"+kid)
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 )
@@ -220,4 +221,4 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func storeFault(op string, err error) error { return fault.Storage("products: "+op, err) }
+func storeFault(op string, err error) error { return core.StoreError("products: "+op, err) }

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 )
@@ -123,10 +124,7 @@ func (s *Service) Set(ctx context.Context, o Origin, a Attributes) error {
 		return fault.New(fault.NotFound)
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			return fault.Wrap(fault.Unavailable, fmt.Errorf("tracking: record: %w", err))
-		}
-		return fmt.Errorf("tracking: record: %w", err)
+		return core.StoreError("tracking: record", err)
 	}
 	if norm.PushDeviceID != "" || norm.UnsetPushDeviceID != "" {
 		s.Log.Info().Str("event", "push_device.changed").Str("user", o.UserID).

@@ -2,12 +2,12 @@ package user
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"partnergate/core"
 	"partnergate/rpc"
 	"partnergate/core/fault"
 	"partnergate/store"
@@ -71,10 +71,8 @@ func (s *Blocks) Block(r *http.Request, p *BlocksParams, res *bool) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fault.New(fault.NotFound)
-	case errors.Is(err, store.ErrUnavailable):
-		return fault.Wrap(fault.Unavailable, fmt.Errorf("user: block: %w", err))
 	case err != nil:
-		return fmt.Errorf("user: block: %w", err)
+		return core.StoreError("user: block", err)
 	}
 	s.Log.Info().Str("event", "user.blocked").Str("user", c.UserID).Str("target", p.ID).Int("reason", reason).
 		Str("ip", c.IP).Msg("audit")
