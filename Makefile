@@ -5,7 +5,7 @@
 #   make test            vet + race tests against real PostgreSQL and Redis
 #                        (started via .ci/services unless the URLs are set)
 #   make test-short      go test ./... with no services (their tests skip)
-#   make lint            gofmt, go vet, staticcheck
+#   make lint            go mod tidy -diff, gofmt, go vet, staticcheck
 #   make fuzz            each fuzz target for FUZZTIME (default 10s)
 #   make services-start / services-stop
 #
@@ -71,6 +71,8 @@ test-short:
 	$(GO) test ./...
 
 lint:
+	@echo "== go mod tidy -diff"; \
+	$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	@echo "== gofmt -l ."; \
 	out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
