@@ -226,7 +226,7 @@ func (s *Service) Verify(ctx context.Context, sg Signed, body []byte) (store.Par
 	// The nonce outlives the whole window on both sides of the timestamp.
 	fresh, err := s.kv.UseNonce(ctx, sg.KID, sg.Nonce, 2*Window+time.Second)
 	if err != nil {
-		return store.Partner{}, fault.Wrap(fault.Unavailable, fmt.Errorf("partners: nonce: %w", err))
+		return store.Partner{}, core.StoreError("partners: nonce", err)
 	}
 	if !fresh {
 		return store.Partner{}, fault.New(fault.NonceReplayed)
