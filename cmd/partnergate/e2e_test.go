@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/methods/auth"
-	"partnergate/core/partners"
 	"partnergate/client"
 	"partnergate/core/fault"
+	"partnergate/core/partners"
+	"partnergate/methods/auth/authwire"
 )
 
 const strongPassword = "correct horse battery staple"
@@ -37,7 +37,7 @@ func TestSeed001(t *testing.T) {
 			c := g.partner(t, "auth")
 			ctx := context.Background()
 
-			reg, err := c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "Ann.Lee@Example.COM", Password: strongPassword, FirstName: "Ann", LastName: "Lee"})
+			reg, err := c.AuthRegisterUser(ctx, authwire.RegisterUserParams{Email: "Ann.Lee@Example.COM", Password: strongPassword, FirstName: "Ann", LastName: "Lee"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,8 +169,8 @@ func TestSeed001(t *testing.T) {
 				if err != nil || len(rs) != 3 {
 					t.Fatalf("%v %d", err, len(rs))
 				}
-				var r auth.RegisterUserResult
-				var u auth.GetUserResult
+				var r authwire.RegisterUserResult
+				var u authwire.GetUserResult
 				if err := rs[0].Decode(&r); err != nil {
 					t.Fatal(err)
 				}
@@ -389,9 +389,9 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	c := g.partner(t, "auth")
 	ctx := context.Background()
 	secretPw := "Canary-Password-7f3a9"
-	_, _ = c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "canary@example.com", Password: secretPw})
-	_, _ = c.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "canary@example.com", Password: secretPw})
-	_, _ = c.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "canary@example.com", Password: secretPw + "x"})
+	_, _ = c.AuthRegisterUser(ctx, authwire.RegisterUserParams{Email: "canary@example.com", Password: secretPw})
+	_, _ = c.AuthGetUserByEmailAndPassword(ctx, authwire.GetUserParams{Email: "canary@example.com", Password: secretPw})
+	_, _ = c.AuthGetUserByEmailAndPassword(ctx, authwire.GetUserParams{Email: "canary@example.com", Password: secretPw + "x"})
 	_, _ = client.New(g.URL).WithToken("pgs_CanaryToken").SystemPing(ctx)
 	logs := g.Logs.String()
 	for _, s := range []string{secretPw, c.Secret, "CanaryToken", "canary@example.com"} {
