@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -313,8 +314,17 @@ func TestServiceEndpoints(t *testing.T) {
 	if s, b := get("/readyz"); s != 200 || !strings.Contains(b, "ready") {
 		t.Errorf("readyz %d %s", s, b)
 	}
-	if _, err := client.Call[systemwire.PingResult](context.Background(), client.New(g.URL), "system.ping", nil); err != nil {
-		t.Fatal(err)
+	if p, err := client.Call[systemwire.PingResult](context.Background(), client.New(g.URL), "system.ping", nil); err != nil || !p.Pong {
+		t.Fatal(p, err)
+	}
+	// system.time and system.version had no call of their own in any test.
+	before := time.Now()
+	if tm, err := client.Call[systemwire.TimeResult](context.Background(), client.New(g.URL), "system.time", nil); err != nil ||
+		tm.Time.Before(before.Add(-time.Second)) || tm.Time.After(time.Now().Add(time.Second)) || tm.Unix != tm.Time.UnixMilli() {
+		t.Errorf("system.time: %+v %v", tm, err)
+	}
+	if v, err := client.Call[systemwire.VersionResult](context.Background(), client.New(g.URL), "system.version", nil); err != nil || v.Go != runtime.Version() {
+		t.Errorf("system.version: %+v %v", v, err)
 	}
 	if s, b := get("/metrics"); s != 200 || !strings.Contains(b, `partnergate_rpc_calls_total{method="system.ping"} 1`) ||
 		!strings.Contains(b, "partnergate_rpc_duration_seconds_bucket") {
