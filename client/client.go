@@ -1,13 +1,18 @@
 // Package client calls partnergate over HTTP: it signs requests as a partner
-// (or sends a bearer session), posts single calls and batches, and offers a
-// typed method for every registered method. The end-to-end tests and
-// `partnergate call` use it.
+// (or sends a bearer session), posts single calls and batches, and decodes
+// the envelope. Call[R] is the typed call for every method; the params and
+// result types are each dialect's wire package (methods/auth/authwire,
+// methods/user/userwire, ...). The package links nothing of the server and no
+// third-party module, so an SDK user pulls in only the standard library; a
+// test holds it to that. The end-to-end tests and `partnergate call` use it.
 package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,8 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"partnergate/core/partners"
 )
 
 // Client posts JSON-RPC to one gateway.
@@ -50,7 +53,9 @@ func (c *Client) WithToken(token string) *Client {
 	return &cp
 }
 
-// Error is a failure reported in the envelope.
+// Error is a failure reported in the envelope. Code is the catalogue's
+// number (docs/errors.md, core/fault on the server) as a plain int, so that
+// the client needs nothing of the server to compare it.
 type Error struct {
 	Code       int               `json:"code"`
 	Message    string            `json:"message"`
@@ -156,7 +161,18 @@ func (c *Client) sign(req *http.Request, body []byte) {
 	req.Header.Set("X-Api-Key", c.KID)
 	req.Header.Set("X-Api-Timestamp", ts)
 	req.Header.Set("X-Api-Nonce", nonce)
-	req.Header.Set("X-Api-Signature", partners.Sign(c.Secret, ts, nonce, c.KID, body))
+	req.Header.Set("X-Api-Signature", Sign(c.Secret, ts, nonce, c.KID, body))
+}
+
+// Sign returns the X-Api-Signature of a partner call:
+// hex(HMAC-SHA256(secret, timestamp + "." + nonce + "." + kid + "." + hex(sha256(body)))).
+// The server has its own copy (core/partners.Sign); the client keeps one so it
+// links none of the server, and TestSignMatchesServer holds the two equal.
+func Sign(secret, timestamp, nonce, kid string, body []byte) string {
+	sum := sha256.Sum256(body)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp + "." + nonce + "." + kid + "." + hex.EncodeToString(sum[:])))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 type request struct {
@@ -166,7 +182,22 @@ type request struct {
 	ID      *int   `json:"id,omitempty"`
 }
 
-// Call posts one call to /rpc and decodes its data into out.
+// Call posts one call to /rpc and returns its data decoded into R: an
+// envelope failure is an *Error, a JSON-RPC error object a *ProtocolError.
+// It is the typed call for every method, e.g.
+//
+//	u, err := client.Call[authwire.GetUserResult](ctx, c, "auth.getUserByEmailAndPassword", authwire.GetUserParams{...})
+//
+// A generic function rather than a method because Go methods cannot take
+// type parameters.
+func Call[R any](ctx context.Context, c *Client, method string, params any) (R, error) {
+	var r R
+	err := c.Call(ctx, method, params, &r)
+	return r, err
+}
+
+// Call posts one call to /rpc and decodes its data into out (nil discards
+// it); for callers that only need the error or fill a value they hold.
 func (c *Client) Call(ctx context.Context, method string, params, out any) error {
 	resp, err := c.CallRaw(ctx, method, params)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
-	"partnergate/methods/auth"
 	"partnergate/client"
+	"partnergate/methods/auth/authwire"
 )
 
 // Loopback benchmarks: each figure is meant to be read as a ratio against
@@ -83,7 +83,7 @@ func BenchmarkLoginGateway(b *testing.B) {
 	g := mustRunMain(b, defaultArgonEnv)
 	c := g.partner(b, "auth")
 	ctx := context.Background()
-	if _, err := c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "bench@example.com", Password: strongPassword}); err != nil {
+	if _, err := client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: "bench@example.com", Password: strongPassword}); err != nil {
 		b.Fatal(err)
 	}
 	b.SetParallelism(16)
@@ -91,7 +91,7 @@ func BenchmarkLoginGateway(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		cc := client.New(g.URL).WithPartner(c.KID, c.Secret)
 		for pb.Next() {
-			if _, err := cc.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "bench@example.com", Password: strongPassword}); err != nil {
+			if _, err := client.Call[authwire.GetUserResult](ctx, cc, "auth.getUserByEmailAndPassword", authwire.GetUserParams{Email: "bench@example.com", Password: strongPassword}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/methods/auth"
 	"partnergate/client"
+	"partnergate/methods/auth/authwire"
 )
 
 var (
@@ -141,7 +141,7 @@ func TestBinary(t *testing.T) {
 			defer wg.Done()
 			for i := 0; time.Now().Before(stopAt); i++ {
 				email := fmt.Sprintf("burst-%d-%d@example.com", w, i)
-				_, err := c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: email, Password: strongPassword})
+				_, err := client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: email, Password: strongPassword})
 				if err != nil {
 					return // the server went away mid-burst: this call was not acknowledged
 				}
@@ -174,7 +174,7 @@ func TestBinary(t *testing.T) {
 	p2 := startBinary(t, env)
 	c2 := client.New(p2.url).WithPartner(key.KID, key.Secret)
 	for _, email := range acked {
-		if _, err := c2.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: email, Password: strongPassword}); err != nil {
+		if _, err := client.Call[authwire.GetUserResult](ctx, c2, "auth.getUserByEmailAndPassword", authwire.GetUserParams{Email: email, Password: strongPassword}); err != nil {
 			t.Fatalf("acknowledged %s lost after restart: %v", email, err)
 		}
 	}

@@ -15,8 +15,8 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
-	"partnergate/methods/user"
 	"partnergate/client"
+	"partnergate/methods/user/userwire"
 )
 
 // mailbox is an SMTP server started by the test: the gateway delivers to it
@@ -102,7 +102,7 @@ func TestRealDelivery(t *testing.T) {
 	})
 	c := client.New(g.URL)
 	ctx := context.Background()
-	id, err := c.UserAuthRegistration(ctx, user.RegistrationParams{Email: "mail@example.com", Phone: "+442071838752", Lang: "ru"})
+	id, err := client.Call[string](ctx, c, "user.auth.registration", userwire.RegistrationParams{Email: "mail@example.com", Phone: "+442071838752", Lang: "ru"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestRealDelivery(t *testing.T) {
 	if ecode == "" || pcode == "" {
 		t.Fatalf("no code in the messages")
 	}
-	u, err := c.UserAuthVerify(ctx, user.VerifyParams{UserID: id, EmailCode: ecode, PhoneCode: pcode})
+	u, err := client.Call[userwire.Object](ctx, c, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: ecode, PhoneCode: pcode})
 	if err != nil || u.Session == nil || !u.EmailVerified || !u.PhoneVerified {
 		t.Fatalf("verify with delivered codes: %+v %v", u, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,10 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/methods/auth"
-	"partnergate/core/partners"
 	"partnergate/client"
 	"partnergate/core/fault"
+	"partnergate/core/partners"
+	"partnergate/methods/auth/authwire"
+	"partnergate/methods/system/systemwire"
 )
 
 const strongPassword = "correct horse battery staple"
@@ -37,7 +40,7 @@ func TestSeed001(t *testing.T) {
 			c := g.partner(t, "auth")
 			ctx := context.Background()
 
-			reg, err := c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "Ann.Lee@Example.COM", Password: strongPassword, FirstName: "Ann", LastName: "Lee"})
+			reg, err := client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: "Ann.Lee@Example.COM", Password: strongPassword, FirstName: "Ann", LastName: "Lee"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,8 +172,8 @@ func TestSeed001(t *testing.T) {
 				if err != nil || len(rs) != 3 {
 					t.Fatalf("%v %d", err, len(rs))
 				}
-				var r auth.RegisterUserResult
-				var u auth.GetUserResult
+				var r authwire.RegisterUserResult
+				var u authwire.GetUserResult
 				if err := rs[0].Decode(&r); err != nil {
 					t.Fatal(err)
 				}
@@ -311,8 +314,17 @@ func TestServiceEndpoints(t *testing.T) {
 	if s, b := get("/readyz"); s != 200 || !strings.Contains(b, "ready") {
 		t.Errorf("readyz %d %s", s, b)
 	}
-	if _, err := client.New(g.URL).SystemPing(context.Background()); err != nil {
-		t.Fatal(err)
+	if p, err := client.Call[systemwire.PingResult](context.Background(), client.New(g.URL), "system.ping", nil); err != nil || !p.Pong {
+		t.Fatal(p, err)
+	}
+	// system.time and system.version had no call of their own in any test.
+	before := time.Now()
+	if tm, err := client.Call[systemwire.TimeResult](context.Background(), client.New(g.URL), "system.time", nil); err != nil ||
+		tm.Time.Before(before.Add(-time.Second)) || tm.Time.After(time.Now().Add(time.Second)) || tm.Unix != tm.Time.UnixMilli() {
+		t.Errorf("system.time: %+v %v", tm, err)
+	}
+	if v, err := client.Call[systemwire.VersionResult](context.Background(), client.New(g.URL), "system.version", nil); err != nil || v.Go != runtime.Version() {
+		t.Errorf("system.version: %+v %v", v, err)
 	}
 	if s, b := get("/metrics"); s != 200 || !strings.Contains(b, `partnergate_rpc_calls_total{method="system.ping"} 1`) ||
 		!strings.Contains(b, "partnergate_rpc_duration_seconds_bucket") {
@@ -345,30 +357,33 @@ func TestServiceEndpoints(t *testing.T) {
 	if !reflect.DeepEqual(names, want) || len(want) < 7 {
 		t.Errorf("openrpc methods %v", names)
 	}
-	disc, err := client.New(g.URL).RPCDiscover(context.Background())
+	disc, err := client.Call[json.RawMessage](context.Background(), client.New(g.URL), "rpc.discover", nil)
 	if err != nil || string(disc) != doc {
 		t.Errorf("rpc.discover differs from /openrpc.json: %v", err)
 	}
 }
 
-// TestClientCoversRegistry fails when a method is registered without a typed
-// client method.
-func TestClientCoversRegistry(t *testing.T) {
+// TestWireTypesCoverRegistry fails when a method's params or result type is
+// declared outside a wire package (partnergate/methods/<ns>/<ns>wire): an SDK
+// calling it through client.Call[R] could then name the type only by linking
+// the server. Empty params need no type on the client side.
+func TestWireTypesCoverRegistry(t *testing.T) {
 	g := mustRunMain(t)
-	ct := reflect.TypeFor[*client.Client]()
+	wire := regexp.MustCompile(`^partnergate/methods/[a-z0-9]+/[a-z0-9]+wire$`)
 	for _, m := range g.handler.Registry().Methods() {
-		var b strings.Builder
-		for _, seg := range strings.Split(m.Name, ".") {
-			if seg == "rpc" {
-				b.WriteString("RPC")
-				continue
+		for role, typ := range map[string]reflect.Type{"params": m.Params(), "result": m.Result()} {
+			for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
+				typ = typ.Elem()
 			}
-			for _, part := range strings.Split(seg, "_") {
-				b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+			pkg := typ.PkgPath()
+			switch {
+			case pkg == "" || !strings.HasPrefix(pkg, "partnergate/") && !strings.Contains(strings.Split(pkg, "/")[0], "."):
+				// predeclared or standard library
+			case wire.MatchString(pkg):
+			case role == "params" && typ.Kind() == reflect.Struct && typ.NumField() == 0:
+			default:
+				t.Errorf("%s: %s type %s is declared in %s, not in a wire package", m.Name, role, typ, pkg)
 			}
-		}
-		if _, ok := ct.MethodByName(b.String()); !ok {
-			t.Errorf("client has no %s for %s", b.String(), m.Name)
 		}
 	}
 }
@@ -389,10 +404,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	c := g.partner(t, "auth")
 	ctx := context.Background()
 	secretPw := "Canary-Password-7f3a9"
-	_, _ = c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "canary@example.com", Password: secretPw})
-	_, _ = c.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "canary@example.com", Password: secretPw})
-	_, _ = c.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "canary@example.com", Password: secretPw + "x"})
-	_, _ = client.New(g.URL).WithToken("pgs_CanaryToken").SystemPing(ctx)
+	_, _ = client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: "canary@example.com", Password: secretPw})
+	_, _ = client.Call[authwire.GetUserResult](ctx, c, "auth.getUserByEmailAndPassword", authwire.GetUserParams{Email: "canary@example.com", Password: secretPw})
+	_, _ = client.Call[authwire.GetUserResult](ctx, c, "auth.getUserByEmailAndPassword", authwire.GetUserParams{Email: "canary@example.com", Password: secretPw + "x"})
+	_, _ = client.Call[systemwire.PingResult](ctx, client.New(g.URL).WithToken("pgs_CanaryToken"), "system.ping", nil)
 	logs := g.Logs.String()
 	for _, s := range []string{secretPw, c.Secret, "CanaryToken", "canary@example.com"} {
 		if strings.Contains(logs, s) {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"partnergate/methods/dev"
-	"partnergate/methods/user"
 	"partnergate/client"
 	"partnergate/core/fault"
+	"partnergate/methods/dev/devwire"
+	"partnergate/methods/user/userwire"
 	"partnergate/store"
 )
 
@@ -24,7 +24,7 @@ var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
 // lastCode reads the newest code sent to an address from the dev outbox.
 func lastCode(t *testing.T, c *client.Client, to string) string {
 	t.Helper()
-	res, err := c.DevOutboxList(context.Background(), dev.OutboxParams{To: to})
+	res, err := client.Call[devwire.OutboxResult](context.Background(), c, "dev.outbox.list", devwire.OutboxParams{To: to})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestSeed000Registration(t *testing.T) {
 			if r[0].Error.Code != int(fault.CodeInvalid) || r[2].Error.Code != int(fault.CodeInvalid) {
 				t.Fatalf("wrong and reused codes: %+v %+v", r[0].Error, r[2].Error)
 			}
-			var u user.Object
+			var u userwire.Object
 			if err := json.Unmarshal(r[1].Data, &u); err != nil || r[1].Error.Status || u.Session == nil || !u.PhoneVerified || u.Phone != phone || u.Lang != "ru" {
 				t.Fatalf("verify: %s %+v", r[1].Data, r[1].Error)
 			}
@@ -114,7 +114,7 @@ func TestSeed000Registration(t *testing.T) {
 
 			// Step 6: an email is added through settings and confirmed with its code and the session.
 			r = rawBatch(t, g.URL, token, call("user.settings.set", 1, map[string]string{"email": "Ann@Example.com"}))
-			var st user.SettingsObject
+			var st userwire.SettingsObject
 			if err := json.Unmarshal(r[0].Data, &st); err != nil || r[0].Error.Status || st.EmailPending != "Ann@example.com" || st.Email != "" {
 				t.Fatalf("settings.set email: %s %+v", r[0].Data, r[0].Error)
 			}
@@ -122,7 +122,7 @@ func TestSeed000Registration(t *testing.T) {
 			r = rawBatch(t, g.URL, token,
 				call("user.auth.verify", 1, map[string]string{"code": ecode}),
 				call("user.settings.get", 2, map[string]string{}))
-			st = user.SettingsObject{}
+			st = userwire.SettingsObject{}
 			if err := json.Unmarshal(r[1].Data, &st); err != nil || st.Email != "Ann@example.com" || !st.EmailVerified || st.EmailPending != "" {
 				t.Fatalf("after email verify: %s %+v / %s", r[1].Data, r[1].Error, r[0].Data)
 			}
@@ -157,7 +157,7 @@ func TestSeed000Registration(t *testing.T) {
 			}
 
 			// Step 10: the client connects to the socket and hears its events.
-			var tk user.SocketTicket
+			var tk userwire.SocketTicket
 			r = rawBatch(t, g.URL, token, call("user.auth.websocket", 1, map[string]string{}))
 			if err := json.Unmarshal(r[0].Data, &tk); err != nil || tk.Ticket == "" {
 				t.Fatalf("websocket ticket: %s %+v", r[0].Data, r[0].Error)
@@ -215,7 +215,7 @@ func TestSeed000States(t *testing.T) {
 	anon := client.New(g.URL)
 	ctx := context.Background()
 	const pw = "correct horse battery staple"
-	id, err := anon.UserAuthRegistration(ctx, user.RegistrationParams{Email: "st@example.com", Phone: "+442071838751", Password: pw})
+	id, err := client.Call[string](ctx, anon, "user.auth.registration", userwire.RegistrationParams{Email: "st@example.com", Phone: "+442071838751", Password: pw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestSeed000States(t *testing.T) {
 	}
 
 	// Verify the email only: login then reports the phone still missing.
-	if _, err := anon.UserAuthVerify(ctx, user.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, "st@example.com")}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
+	if _, err := client.Call[userwire.Object](ctx, anon, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, "st@example.com")}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
 		t.Fatalf("verify email only: %v", err)
 	}
 	if err := anon.Call(ctx, "user.auth.login", map[string]string{"login": "st@example.com", "password": pw}, nil); !client.IsCode(err, int(fault.PhoneNotVerified)) {
@@ -268,40 +268,40 @@ func TestSeed000States(t *testing.T) {
 	}
 
 	// Recovery by the phone sends its code to the phone, proving it.
-	rec, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: "+442071838751"})
+	rec, err := client.Call[userwire.RecoveryResult](ctx, anon, "user.auth.recovery", userwire.RecoveryParams{Login: "+442071838751"})
 	if err != nil || rec.Type != "phone" || rec.Token == "" {
 		t.Fatalf("recovery: %+v %v", rec, err)
 	}
 	// Unknown logins answer the same shape on the channel they name.
 	for login, ch := range map[string]string{"ghost@example.com": "email", "+442071838759": "phone"} {
-		decoy, err := anon.UserAuthRecovery(ctx, user.RecoveryParams{Login: login})
+		decoy, err := client.Call[userwire.RecoveryResult](ctx, anon, "user.auth.recovery", userwire.RecoveryParams{Login: login})
 		if err != nil || decoy.Type != ch || len(decoy.Token) != len(rec.Token) {
 			t.Fatalf("decoy for %s: %+v %v", login, decoy, err)
 		}
-		if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: decoy.Token, Code: "123456"}); !client.IsCode(err, int(fault.CodeInvalid)) {
+		if _, err := client.Call[userwire.Object](ctx, anon, "user.auth.recovery_done", userwire.RecoveryDoneParams{Token: decoy.Token, Code: "123456"}); !client.IsCode(err, int(fault.CodeInvalid)) {
 			t.Fatalf("decoy must never verify: %v", err)
 		}
 	}
-	u, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: rec.Token, Code: lastCode(t, anon, "+442071838751")})
+	u, err := client.Call[userwire.Object](ctx, anon, "user.auth.recovery_done", userwire.RecoveryDoneParams{Token: rec.Token, Code: lastCode(t, anon, "+442071838751")})
 	if err != nil || u.Session == nil || !u.PhoneVerified || !u.EmailVerified {
 		t.Fatalf("recovery_done: %+v %v", u, err)
 	}
-	if _, err := anon.UserAuthRecoveryDone(ctx, user.RecoveryDoneParams{Token: rec.Token, Code: "123456"}); !client.IsCode(err, int(fault.NotFound)) {
+	if _, err := client.Call[userwire.Object](ctx, anon, "user.auth.recovery_done", userwire.RecoveryDoneParams{Token: rec.Token, Code: "123456"}); !client.IsCode(err, int(fault.NotFound)) {
 		t.Fatalf("a used recovery token: %v", err)
 	}
 
 	// Email and phone changes waiting together: each code confirms its own.
 	me := anon.WithToken(u.Session.Token)
-	if _, err := me.UserSettingsSet(ctx, user.SetParams{Email: ptr("st2@example.com"), Phone: ptr("+442071838758")}); err != nil {
+	if _, err := client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{Email: ptr("st2@example.com"), Phone: ptr("+442071838758")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := me.UserAuthVerify(ctx, user.VerifyParams{Code: lastCode(t, anon, "+442071838758")}); err != nil {
+	if _, err := client.Call[userwire.Object](ctx, me, "user.auth.verify", userwire.VerifyParams{Code: lastCode(t, anon, "+442071838758")}); err != nil {
 		t.Fatalf("phone code with an email change also waiting: %v", err)
 	}
-	if _, err := me.UserAuthVerify(ctx, user.VerifyParams{Code: lastCode(t, anon, "st2@example.com")}); err != nil {
+	if _, err := client.Call[userwire.Object](ctx, me, "user.auth.verify", userwire.VerifyParams{Code: lastCode(t, anon, "st2@example.com")}); err != nil {
 		t.Fatalf("email code after the phone: %v", err)
 	}
-	st, err := me.UserSettingsGet(ctx)
+	st, err := client.Call[userwire.SettingsObject](ctx, me, "user.settings.get", nil)
 	if err != nil || st.Email != "st2@example.com" || st.Phone != "+442071838758" || st.EmailPending != "" || st.PhonePending != "" {
 		t.Fatalf("after both changes: %+v %v", st, err)
 	}
@@ -326,11 +326,11 @@ func TestSeed000Lifecycle(t *testing.T) {
 	anon := client.New(g.URL)
 	ctx := context.Background()
 	const pw, email = "correct horse battery staple", "life@example.com"
-	id, err := anon.UserAuthRegistration(ctx, user.RegistrationParams{Email: email, Password: pw})
+	id, err := client.Call[string](ctx, anon, "user.auth.registration", userwire.RegistrationParams{Email: email, Password: pw})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := anon.UserAuthVerify(ctx, user.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, email)})
+	u, err := client.Call[userwire.Object](ctx, anon, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, email)})
 	if err != nil || u.Session == nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -342,15 +342,15 @@ func TestSeed000Lifecycle(t *testing.T) {
 			t.Fatalf("%s: got %v, want %d", name, err, want)
 		}
 	}
-	_, err = anon.UserAuthResend(ctx, user.ResendParams{UserID: id, Type: "email"})
+	_, err = client.Call[bool](ctx, anon, "user.auth.resend", userwire.ResendParams{UserID: id, Type: "email"})
 	expect("resend to a verified email", err, fault.EmailVerified)
-	_, err = me.UserSettingsSet(ctx, user.SetParams{Email: ptr("bad@")})
+	_, err = client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{Email: ptr("bad@")})
 	expect("settings: email format", err, fault.EmailInvalid)
-	_, err = me.UserSettingsSet(ctx, user.SetParams{Phone: ptr("+1")})
+	_, err = client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{Phone: ptr("+1")})
 	expect("settings: phone format", err, fault.PhoneInvalid)
-	_, err = me.UserSettingsSet(ctx, user.SetParams{Sex: ptr(9), FirstName: ptr("Changed")})
+	_, err = client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{Sex: ptr(9), FirstName: ptr("Changed")})
 	expect("settings: sex out of range", err, fault.Invalid)
-	if st, err := me.UserSettingsGet(ctx); err != nil || st.FirstName == "Changed" {
+	if st, err := client.Call[userwire.SettingsObject](ctx, me, "user.settings.get", nil); err != nil || st.FirstName == "Changed" {
 		t.Fatalf("a refused set changed the profile: %+v %v", st, err)
 	}
 	// Mass assignment in any spelling is refused before anything is read.
@@ -363,13 +363,13 @@ func TestSeed000Lifecycle(t *testing.T) {
 
 	// A session check reads a cached copy of the user; a change is seen by
 	// the very next check.
-	if o, err := me.UserAuthCheck(ctx); err != nil || o.Name == "Renamed" {
+	if o, err := client.Call[userwire.Object](ctx, me, "user.auth.check", nil); err != nil || o.Name == "Renamed" {
 		t.Fatalf("check before rename: %+v %v", o, err)
 	}
-	if _, err := me.UserSettingsSet(ctx, user.SetParams{FirstName: ptr("Renamed")}); err != nil {
+	if _, err := client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{FirstName: ptr("Renamed")}); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := me.UserAuthCheck(ctx); err != nil || o.Name != "Renamed" {
+	if o, err := client.Call[userwire.Object](ctx, me, "user.auth.check", nil); err != nil || o.Name != "Renamed" {
 		t.Fatalf("check right after rename: %+v %v", o, err)
 	}
 
@@ -379,35 +379,35 @@ func TestSeed000Lifecycle(t *testing.T) {
 	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
-	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: "not the password"})
+	_, err = client.Call[userwire.Object](ctx, anon, "user.auth.login", userwire.LoginParams{Login: email, Password: "not the password"})
 	expect("login, deactivated, wrong password", err, fault.WrongCredentials)
-	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: pw})
+	_, err = client.Call[userwire.Object](ctx, anon, "user.auth.login", userwire.LoginParams{Login: email, Password: pw})
 	expect("login, deactivated", err, fault.UserDisabled)
-	_, err = me.UserAuthCheck(ctx)
+	_, err = client.Call[userwire.Object](ctx, me, "user.auth.check", nil)
 	expect("check, deactivated", err, fault.UserDisabled)
 	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 
 	// Deletion: a code to the email, then everything goes with the sessions.
-	del, err := me.UserAuthDelete(ctx)
+	del, err := client.Call[userwire.DeleteResult](ctx, me, "user.auth.delete", nil)
 	if err != nil || del.Type != "email" || del.Token == "" {
 		t.Fatalf("delete: %+v %v", del, err)
 	}
-	_, err = me.UserAuthDeleteDone(ctx, user.DeleteDoneParams{Code: "000000"})
+	_, err = client.Call[bool](ctx, me, "user.auth.delete_done", userwire.DeleteDoneParams{Code: "000000"})
 	expect("delete_done, wrong code", err, fault.CodeInvalid)
-	if ok, err := me.UserAuthDeleteDone(ctx, user.DeleteDoneParams{Code: lastCode(t, anon, email)}); err != nil || !ok {
+	if ok, err := client.Call[bool](ctx, me, "user.auth.delete_done", userwire.DeleteDoneParams{Code: lastCode(t, anon, email)}); err != nil || !ok {
 		t.Fatalf("delete_done: %v", err)
 	}
-	_, err = me.UserAuthCheck(ctx)
+	_, err = client.Call[userwire.Object](ctx, me, "user.auth.check", nil)
 	expect("check after deletion", err, fault.SessionInvalid)
 	if _, err := g.store.UserByID(ctx, id); err == nil {
 		t.Fatal("the user is still stored")
 	}
-	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: pw})
+	_, err = client.Call[userwire.Object](ctx, anon, "user.auth.login", userwire.LoginParams{Login: email, Password: pw})
 	expect("login after deletion", err, fault.WrongCredentials)
 	// The email is free again.
-	if _, err := anon.UserAuthRegistration(ctx, user.RegistrationParams{Email: email}); err != nil {
+	if _, err := client.Call[string](ctx, anon, "user.auth.registration", userwire.RegistrationParams{Email: email}); err != nil {
 		t.Fatalf("register the freed email: %v", err)
 	}
 }

@@ -23,11 +23,11 @@ import (
 	"syscall"
 	"time"
 
-	"partnergate/methods/auth"
-	"partnergate/methods/dev"
-	"partnergate/core/partners"
-	"partnergate/methods/user"
 	"partnergate/client"
+	"partnergate/core/partners"
+	"partnergate/methods/auth/authwire"
+	"partnergate/methods/dev/devwire"
+	"partnergate/methods/user/userwire"
 )
 
 // benchPassword passes the password policy; every bench user has it.
@@ -274,7 +274,7 @@ func (g *gateway) registerUsers(ctx context.Context, prefix string, n int) error
 			// A gateway with few slots and the default wait may refuse
 			// (1003) while others hash: wait and try again.
 			for try := 0; ; try++ {
-				_, errs[i] = c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: emails[i], Password: benchPassword, FirstName: "Bench", LastName: "User"})
+				_, errs[i] = client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: emails[i], Password: benchPassword, FirstName: "Bench", LastName: "User"})
 				if !client.IsCode(errs[i], 1003) || try == 50 {
 					break
 				}
@@ -296,11 +296,11 @@ var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
 // code from dev.outbox.list (dev mode), user.auth.verify → a session.
 func (g *gateway) sessionByRegistration(ctx context.Context, email string) error {
 	c := g.client()
-	id, err := c.UserAuthRegistration(ctx, user.RegistrationParams{Email: email, Password: benchPassword, Name: "Bench"})
+	id, err := client.Call[string](ctx, c, "user.auth.registration", userwire.RegistrationParams{Email: email, Password: benchPassword, Name: "Bench"})
 	if err != nil {
 		return fmt.Errorf("%s: user.auth.registration: %w", g.name, err)
 	}
-	out, err := c.DevOutboxList(ctx, dev.OutboxParams{To: strings.ToLower(email)})
+	out, err := client.Call[devwire.OutboxResult](ctx, c, "dev.outbox.list", devwire.OutboxParams{To: strings.ToLower(email)})
 	if err != nil {
 		return fmt.Errorf("%s: dev.outbox.list: %w", g.name, err)
 	}
@@ -308,7 +308,7 @@ func (g *gateway) sessionByRegistration(ctx context.Context, email string) error
 		return fmt.Errorf("%s: no code sent to %s", g.name, email)
 	}
 	code := sixDigits.FindString(out.Messages[0].Body)
-	u, err := c.UserAuthVerify(ctx, user.VerifyParams{UserID: id, EmailCode: code})
+	u, err := client.Call[userwire.Object](ctx, c, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: code})
 	if err != nil {
 		return fmt.Errorf("%s: user.auth.verify: %w", g.name, err)
 	}
@@ -332,7 +332,7 @@ func (g *gateway) sessionsByLogin(ctx context.Context, emails []string) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			u, err := c.UserAuthLogin(ctx, user.LoginParams{Login: e, Password: benchPassword})
+			u, err := client.Call[userwire.Object](ctx, c, "user.auth.login", userwire.LoginParams{Login: e, Password: benchPassword})
 			if err == nil && u.Session == nil {
 				err = errors.New("no session")
 			}

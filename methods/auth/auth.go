@@ -6,9 +6,9 @@ package auth
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"partnergate/core/accounts"
+	"partnergate/methods/auth/authwire"
 	"partnergate/rpc"
 	"partnergate/store"
 )
@@ -30,21 +30,8 @@ func (s *Service) Methods() []rpc.Method {
 	}
 }
 
-// RegisterUserParams is seed 001's request.
-type RegisterUserParams struct {
-	Email     string `json:"email" rpc:"required,max=254"`
-	Password  string `json:"password" rpc:"required,max=1024"`
-	FirstName string `json:"firstName" rpc:"max=100"`
-	LastName  string `json:"lastName" rpc:"max=100"`
-}
-
-// RegisterUserResult is seed 001's data.
-type RegisterUserResult struct {
-	UserID string `json:"userId"`
-}
-
 // RegisterUser is auth.registerUser.
-func (s *Service) RegisterUser(r *http.Request, p *RegisterUserParams, res *RegisterUserResult) error {
+func (s *Service) RegisterUser(r *http.Request, p *authwire.RegisterUserParams, res *authwire.RegisterUserResult) error {
 	u, err := s.Accounts.Register(r.Context(), accounts.Registration{
 		Email: p.Email, Password: p.Password, RequirePassword: true, FirstName: p.FirstName, LastName: p.LastName,
 	})
@@ -55,20 +42,9 @@ func (s *Service) RegisterUser(r *http.Request, p *RegisterUserParams, res *Regi
 	return nil
 }
 
-// GetUserParams is seed 001's request.
-type GetUserParams struct {
-	Email    string `json:"email" rpc:"required,max=254"`
-	Password string `json:"password" rpc:"required,max=1024"`
-}
-
-// GetUserResult is seed 001's data.
-type GetUserResult struct {
-	User User `json:"user"`
-}
-
 // GetUserByEmailAndPassword is auth.getUserByEmailAndPassword. It checks the
 // password through the same core as every login, throttles included.
-func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *GetUserParams, res *GetUserResult) error {
+func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *authwire.GetUserParams, res *authwire.GetUserResult) error {
 	ctx := r.Context()
 	login := accounts.Login{Kind: store.KindEmail, Password: p.Password}
 	// A partner's socket address is its backend, shared by all its users:
@@ -92,52 +68,8 @@ func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *GetUserParams, r
 	return nil
 }
 
-// User is seed 001's user object: every member, zero values where unset.
-type User struct {
-	ID                    string                     `json:"id"`
-	Created               time.Time                  `json:"created"`
-	Updated               time.Time                  `json:"updated"`
-	CompanyName           string                     `json:"companyName"`
-	CompanyTitle          string                     `json:"companyTitle"`
-	FirstName             string                     `json:"firstName"`
-	LastName              string                     `json:"lastName"`
-	Birthday              string                     `json:"birthday"`
-	Hometown              string                     `json:"hometown"`
-	Education             string                     `json:"education"`
-	ZipCode               string                     `json:"zipCode"`
-	Description           string                     `json:"description"`
-	LinkURL               string                     `json:"linkUrl"`
-	PrivacyMode           int                        `json:"privacyMode"`
-	Avatar                string                     `json:"avatar"`
-	Avatar3D              Avatar3D                   `json:"avatar3D"`
-	Params                map[string]json.RawMessage `json:"params"`
-	IdentityType          int                        `json:"identityType"`
-	IdentityName          string                     `json:"identityName"`
-	ZAddress              string                     `json:"zAddress"`
-	PublicRoomCount       int                        `json:"publicRoomCount"`
-	ContactCount          int                        `json:"contactCount"`
-	PendingContactCount   int                        `json:"pendingContactCount"`
-	NewInvitationsCount   int                        `json:"newInvitationsCount"`
-	PendingRequestCount   int                        `json:"pendingRequestCount"`
-	NewNotificationsCount int                        `json:"newNotificationsCount"`
-	IdealMatchCount       int                        `json:"idealMatchCount"`
-	IsDisabled            bool                       `json:"isDisabled"`
-	IsNew                 bool                       `json:"isNew"`
-	Email                 string                     `json:"email"`
-	EmailVerified         bool                       `json:"emailVerified"`
-	PhoneNumber           string                     `json:"phoneNumber"`
-}
-
-// Avatar3D is the user's 3D avatar asset.
-type Avatar3D struct {
-	AssetID      string            `json:"assetId"`
-	AssetSkins   map[string]string `json:"assetSkins"`
-	AvatarURL    string            `json:"avatarUrl"`
-	AvatarUserID string            `json:"avatarUserId"`
-}
-
-func present(u store.User) User {
-	out := User{
+func present(u store.User) authwire.User {
+	out := authwire.User{
 		ID: u.ID, Created: u.Created.UTC(), Updated: u.Updated.UTC(),
 		CompanyName: u.CompanyName, CompanyTitle: u.CompanyTitle, FirstName: u.FirstName, LastName: u.LastName,
 		Birthday: u.Birthday, Hometown: u.Hometown, Education: u.Education, ZipCode: u.ZipCode,
@@ -147,7 +79,7 @@ func present(u store.User) User {
 		NewInvitationsCount: u.NewInvitationsCount, PendingRequestCount: u.PendingRequestCount,
 		NewNotificationsCount: u.NewNotificationsCount, IdealMatchCount: u.IdealMatchCount,
 		IsDisabled: u.State == store.StateDisabled, IsNew: u.IsNew,
-		Avatar3D: Avatar3D{AssetSkins: map[string]string{}},
+		Avatar3D: authwire.Avatar3D{AssetSkins: map[string]string{}},
 		Params:   map[string]json.RawMessage{},
 	}
 	// Stored JSON documents were validated on write; a bad one reads as unset

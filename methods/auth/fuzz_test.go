@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"partnergate/methods/auth/authwire"
 	"partnergate/rpc"
 	"partnergate/rpc/rpctest"
 )
@@ -35,8 +36,8 @@ func services() []interface{ Methods() []rpc.Method } {
 
 // echoes maps each method to an echo of its params type.
 var echoes = map[string]any{
-	"auth.registerUser":              echo[RegisterUserParams]{},
-	"auth.getUserByEmailAndPassword": echo[GetUserParams]{},
+	"auth.registerUser":              echo[authwire.RegisterUserParams]{},
+	"auth.getUserByEmailAndPassword": echo[authwire.GetUserParams]{},
 }
 
 // realMethods registers the real services and returns their methods.

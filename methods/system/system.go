@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"partnergate/methods/system/systemwire"
 	"partnergate/rpc"
 )
 
@@ -26,28 +27,14 @@ func (s *Service) Methods() []rpc.Method {
 	}
 }
 
-// Empty is the params of methods that take none.
-type Empty struct{}
-
-// PingResult is system.ping's data.
-type PingResult struct {
-	Pong bool `json:"pong"`
-}
-
 // Ping is system.ping.
-func (s *Service) Ping(_ *http.Request, _ *Empty, res *PingResult) error {
+func (s *Service) Ping(_ *http.Request, _ *systemwire.Empty, res *systemwire.PingResult) error {
 	res.Pong = true
 	return nil
 }
 
-// TimeResult is system.time's data.
-type TimeResult struct {
-	Time time.Time `json:"time"`
-	Unix int64     `json:"unixMs"`
-}
-
 // Time is system.time.
-func (s *Service) Time(_ *http.Request, _ *Empty, res *TimeResult) error {
+func (s *Service) Time(_ *http.Request, _ *systemwire.Empty, res *systemwire.TimeResult) error {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -57,15 +44,8 @@ func (s *Service) Time(_ *http.Request, _ *Empty, res *TimeResult) error {
 	return nil
 }
 
-// VersionResult is system.version's data.
-type VersionResult struct {
-	Version string `json:"version"`
-	Commit  string `json:"commit"`
-	Go      string `json:"go"`
-}
-
 // Version is system.version.
-func (s *Service) Version(_ *http.Request, _ *Empty, res *VersionResult) error {
+func (s *Service) Version(_ *http.Request, _ *systemwire.Empty, res *systemwire.VersionResult) error {
 	res.Version, res.Commit, res.Go = s.Release, s.Commit, runtime.Version()
 	return nil
 }

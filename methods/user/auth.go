@@ -5,8 +5,9 @@ import (
 
 	"partnergate/core/accounts"
 	"partnergate/core/codes"
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/methods/user/userwire"
+	"partnergate/rpc"
 	"partnergate/store"
 )
 
@@ -39,18 +40,8 @@ func (a *Auth) Methods() []rpc.Method {
 	}
 }
 
-// RegistrationParams is user.auth.registration's request.
-type RegistrationParams struct {
-	Email    string `json:"email" rpc:"max=254"`
-	Phone    string `json:"phone" rpc:"max=32"`
-	Name     string `json:"name" rpc:"max=100"`
-	Surname  string `json:"surname" rpc:"max=100"`
-	Password string `json:"password" rpc:"max=1024"`
-	Lang     string `json:"lang" rpc:"max=2"`
-}
-
 // Registration is user.auth.registration.
-func (a *Auth) Registration(r *http.Request, p *RegistrationParams, res *string) error {
+func (a *Auth) Registration(r *http.Request, p *userwire.RegistrationParams, res *string) error {
 	ctx := r.Context()
 	if p.Lang != "" && !validLang(p.Lang) {
 		return fault.Field(fault.Invalid, "lang", "not in the language dictionary")
@@ -76,16 +67,8 @@ func (a *Auth) Registration(r *http.Request, p *RegistrationParams, res *string)
 	return nil
 }
 
-// VerifyParams is user.auth.verify's request.
-type VerifyParams struct {
-	UserID    string `json:"user_id" rpc:"max=64"`
-	EmailCode string `json:"email_code" rpc:"max=16"`
-	PhoneCode string `json:"phone_code" rpc:"max=16"`
-	Code      string `json:"code" rpc:"max=16"`
-}
-
 // Verify is user.auth.verify.
-func (a *Auth) Verify(r *http.Request, p *VerifyParams, res **Object) error {
+func (a *Auth) Verify(r *http.Request, p *userwire.VerifyParams, res **userwire.Object) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
 	if p.Code != "" {
@@ -112,7 +95,7 @@ func (a *Auth) Verify(r *http.Request, p *VerifyParams, res **Object) error {
 
 // logIn ends every flow that hands out a session: the state check, then a
 // fresh token.
-func (a *Auth) logIn(r *http.Request, u store.User, res **Object) error {
+func (a *Auth) logIn(r *http.Request, u store.User, res **userwire.Object) error {
 	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
@@ -122,21 +105,13 @@ func (a *Auth) logIn(r *http.Request, u store.User, res **Object) error {
 		return err
 	}
 	o := object(u)
-	o.Session = &s
+	o.Session = &userwire.Session{Token: s.Token, ExpiresAt: s.ExpiresAt}
 	*res = o
 	return nil
 }
 
-// ResendParams is user.auth.resend's request, in its four forms.
-type ResendParams struct {
-	UserID        string `json:"user_id" rpc:"max=64"`
-	Type          string `json:"type" rpc:"max=8"`
-	RecoveryToken string `json:"recovery_token" rpc:"max=128"`
-	DeletionToken string `json:"deletion_token" rpc:"max=128"`
-}
-
 // Resend is user.auth.resend.
-func (a *Auth) Resend(r *http.Request, p *ResendParams, res *bool) error {
+func (a *Auth) Resend(r *http.Request, p *userwire.ResendParams, res *bool) error {
 	ctx := r.Context()
 	var err error
 	switch {
@@ -168,14 +143,8 @@ func (a *Auth) Resend(r *http.Request, p *ResendParams, res *bool) error {
 	return nil
 }
 
-// LoginParams is user.auth.login's request.
-type LoginParams struct {
-	Login    string `json:"login" rpc:"required,max=254"`
-	Password string `json:"password" rpc:"required,max=1024"`
-}
-
 // Login is user.auth.login: the same core check as every login.
-func (a *Auth) Login(r *http.Request, p *LoginParams, res **Object) error {
+func (a *Auth) Login(r *http.Request, p *userwire.LoginParams, res **userwire.Object) error {
 	ctx := r.Context()
 	kind, norm := accounts.ParseLogin(p.Login)
 	u, err := a.Accounts.CheckPassword(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
@@ -185,11 +154,8 @@ func (a *Auth) Login(r *http.Request, p *LoginParams, res **Object) error {
 	return a.logIn(r, u, res)
 }
 
-// Empty is the params of methods that take none.
-type Empty struct{}
-
 // Check is user.auth.check.
-func (a *Auth) Check(r *http.Request, _ *Empty, res **Object) error {
+func (a *Auth) Check(r *http.Request, _ *userwire.Empty, res **userwire.Object) error {
 	u, err := a.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
 	if err != nil {
 		return err
@@ -201,19 +167,8 @@ func (a *Auth) Check(r *http.Request, _ *Empty, res **Object) error {
 	return nil
 }
 
-// RecoveryParams is user.auth.recovery's request.
-type RecoveryParams struct {
-	Login string `json:"login" rpc:"required,max=254"`
-}
-
-// RecoveryResult is the recovery token and the channel of the code.
-type RecoveryResult struct {
-	Token string `json:"token"`
-	Type  string `json:"type"`
-}
-
 // Recovery is user.auth.recovery.
-func (a *Auth) Recovery(r *http.Request, p *RecoveryParams, res *RecoveryResult) error {
+func (a *Auth) Recovery(r *http.Request, p *userwire.RecoveryParams, res *userwire.RecoveryResult) error {
 	token, ch, err := a.Accounts.StartRecovery(r.Context(), p.Login)
 	if err != nil {
 		return err
@@ -222,14 +177,8 @@ func (a *Auth) Recovery(r *http.Request, p *RecoveryParams, res *RecoveryResult)
 	return nil
 }
 
-// RecoveryDoneParams is user.auth.recovery_done's request.
-type RecoveryDoneParams struct {
-	Token string `json:"token" rpc:"required,max=128"`
-	Code  string `json:"code" rpc:"required,max=16"`
-}
-
 // RecoveryDone is user.auth.recovery_done.
-func (a *Auth) RecoveryDone(r *http.Request, p *RecoveryDoneParams, res **Object) error {
+func (a *Auth) RecoveryDone(r *http.Request, p *userwire.RecoveryDoneParams, res **userwire.Object) error {
 	u, err := a.Accounts.FinishRecovery(r.Context(), p.Token, p.Code)
 	if err != nil {
 		return err
@@ -237,14 +186,8 @@ func (a *Auth) RecoveryDone(r *http.Request, p *RecoveryDoneParams, res **Object
 	return a.logIn(r, u, res)
 }
 
-// DeleteResult is the deletion token and the channel of the code.
-type DeleteResult struct {
-	Type  string `json:"type"`
-	Token string `json:"token"`
-}
-
 // Delete is user.auth.delete.
-func (a *Auth) Delete(r *http.Request, _ *Empty, res *DeleteResult) error {
+func (a *Auth) Delete(r *http.Request, _ *userwire.Empty, res *userwire.DeleteResult) error {
 	token, ch, err := a.Accounts.StartDeletion(r.Context(), rpc.CallerFrom(r.Context()).UserID)
 	if err != nil {
 		return err
@@ -253,13 +196,8 @@ func (a *Auth) Delete(r *http.Request, _ *Empty, res *DeleteResult) error {
 	return nil
 }
 
-// DeleteDoneParams is user.auth.delete_done's request.
-type DeleteDoneParams struct {
-	Code string `json:"code" rpc:"required,max=16"`
-}
-
 // DeleteDone is user.auth.delete_done.
-func (a *Auth) DeleteDone(r *http.Request, p *DeleteDoneParams, res *bool) error {
+func (a *Auth) DeleteDone(r *http.Request, p *userwire.DeleteDoneParams, res *bool) error {
 	if err := a.Accounts.FinishDeletion(r.Context(), rpc.CallerFrom(r.Context()).UserID, p.Code); err != nil {
 		return err
 	}

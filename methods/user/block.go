@@ -8,8 +8,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core"
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/methods/user/userwire"
+	"partnergate/rpc"
 	"partnergate/store"
 )
 
@@ -39,16 +40,10 @@ func (s *Blocks) Methods() []rpc.Method {
 	}
 }
 
-// BlocksParams is user.auth.block's request.
-type BlocksParams struct {
-	ID     string `json:"id" rpc:"required,max=64"`
-	Reason *int   `json:"reason"`
-}
-
 // Block is user.auth.block. Its data is true. fault.Invalid for a reason
 // outside 1 to 5 or the caller's own id; fault.NotFound for an unknown
 // user.
-func (s *Blocks) Block(r *http.Request, p *BlocksParams, res *bool) error {
+func (s *Blocks) Block(r *http.Request, p *userwire.BlocksParams, res *bool) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
 	reason := BlockNoTalk

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"partnergate/core/backup"
+	"partnergate/methods/user/userwire"
 	"partnergate/rpc"
 )
 
@@ -20,14 +21,8 @@ func (s *Data) Methods() []rpc.Method {
 	}
 }
 
-// DataBackupParams is user.data.backup's request. The password (6
-// characters or more) encrypts the archive; it is not the account password.
-type DataBackupParams struct {
-	Password string `json:"password" rpc:"required,max=1024"`
-}
-
 // Backup is user.data.backup. Its data is true once the link is queued.
-func (s *Data) Backup(r *http.Request, p *DataBackupParams, res *bool) error {
+func (s *Data) Backup(r *http.Request, p *userwire.DataBackupParams, res *bool) error {
 	if err := s.Backups.Request(r.Context(), rpc.CallerFrom(r.Context()).UserID, p.Password); err != nil {
 		return err
 	}

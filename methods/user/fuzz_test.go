@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"partnergate/methods/user/userwire"
 	"partnergate/rpc"
 	"partnergate/rpc/rpctest"
 )
@@ -37,24 +38,24 @@ func services() []interface{ Methods() []rpc.Method } {
 
 // echoes maps each method to an echo of its params type.
 var echoes = map[string]any{
-	"user.auth.registration":   echo[RegistrationParams]{},
-	"user.auth.verify":         echo[VerifyParams]{},
-	"user.auth.resend":         echo[ResendParams]{},
-	"user.auth.login":          echo[LoginParams]{},
-	"user.auth.check":          echo[Empty]{},
-	"user.auth.recovery":       echo[RecoveryParams]{},
-	"user.auth.recovery_done":  echo[RecoveryDoneParams]{},
-	"user.auth.delete":         echo[Empty]{},
-	"user.auth.delete_done":    echo[DeleteDoneParams]{},
-	"user.settings.get":        echo[Empty]{},
-	"user.settings.set":        echo[SetParams]{},
-	"user.products.get":        echo[ProductsGetParams]{},
-	"user.products.activate":   echo[ProductsChangeParams]{},
-	"user.products.deactivate": echo[ProductsChangeParams]{},
-	"user.tracking.set":        echo[TrackingSetParams]{},
-	"user.data.backup":         echo[DataBackupParams]{},
-	"user.auth.block":          echo[BlocksParams]{},
-	"user.auth.websocket":      echo[SocketTicketParams]{},
+	"user.auth.registration":   echo[userwire.RegistrationParams]{},
+	"user.auth.verify":         echo[userwire.VerifyParams]{},
+	"user.auth.resend":         echo[userwire.ResendParams]{},
+	"user.auth.login":          echo[userwire.LoginParams]{},
+	"user.auth.check":          echo[userwire.Empty]{},
+	"user.auth.recovery":       echo[userwire.RecoveryParams]{},
+	"user.auth.recovery_done":  echo[userwire.RecoveryDoneParams]{},
+	"user.auth.delete":         echo[userwire.Empty]{},
+	"user.auth.delete_done":    echo[userwire.DeleteDoneParams]{},
+	"user.settings.get":        echo[userwire.Empty]{},
+	"user.settings.set":        echo[userwire.SetParams]{},
+	"user.products.get":        echo[userwire.ProductsGetParams]{},
+	"user.products.activate":   echo[userwire.ProductsChangeParams]{},
+	"user.products.deactivate": echo[userwire.ProductsChangeParams]{},
+	"user.tracking.set":        echo[userwire.TrackingSetParams]{},
+	"user.data.backup":         echo[userwire.DataBackupParams]{},
+	"user.auth.block":          echo[userwire.BlocksParams]{},
+	"user.auth.websocket":      echo[userwire.SocketTicketParams]{},
 }
 
 // realMethods registers the real services and returns their methods.

@@ -5,8 +5,9 @@ import (
 	"time"
 
 	"partnergate/core/accounts"
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/methods/user/userwire"
+	"partnergate/rpc"
 	"partnergate/store"
 )
 
@@ -26,32 +27,8 @@ func (s *Settings) Methods() []rpc.Method {
 	}
 }
 
-// SettingsObject is seed 000's settings object.
-type SettingsObject struct {
-	FirstName     string `json:"first_name"`
-	LastName      string `json:"last_name"`
-	Avatar        string `json:"avatar"`
-	Sex           int    `json:"sex"`
-	News          bool   `json:"news"`
-	Restriction1  bool   `json:"restriction_1"`
-	Restriction2  bool   `json:"restriction_2"`
-	Restriction3  bool   `json:"restriction_3"`
-	Restriction4  bool   `json:"restriction_4"`
-	Restriction5  bool   `json:"restriction_5"`
-	Lang          string `json:"lang"`
-	Birthday      *int64 `json:"birthday,omitempty"`
-	DatingModel   string `json:"dating.model"`
-	Email         string `json:"email"`
-	Phone         string `json:"phone"`
-	EmailVerified bool   `json:"email_verified"`
-	PhoneVerified bool   `json:"phone_verified"`
-	// A new email or phone waiting for its code.
-	EmailPending string `json:"email_pending,omitempty"`
-	PhonePending string `json:"phone_pending,omitempty"`
-}
-
-func settingsOf(u store.User, pending map[string]string) SettingsObject {
-	o := SettingsObject{
+func settingsOf(u store.User, pending map[string]string) userwire.SettingsObject {
+	o := userwire.SettingsObject{
 		FirstName: u.FirstName, LastName: u.LastName, Avatar: u.Avatar, Sex: u.Sex, News: u.News,
 		Restriction1: u.Restrictions[0], Restriction2: u.Restrictions[1], Restriction3: u.Restrictions[2],
 		Restriction4: u.Restrictions[3], Restriction5: u.Restrictions[4],
@@ -67,7 +44,7 @@ func settingsOf(u store.User, pending map[string]string) SettingsObject {
 	return o
 }
 
-func (s *Settings) current(r *http.Request, userID string, res *SettingsObject) error {
+func (s *Settings) current(r *http.Request, userID string, res *userwire.SettingsObject) error {
 	u, err := s.Accounts.User(r.Context(), userID)
 	if err != nil {
 		return err
@@ -81,34 +58,13 @@ func (s *Settings) current(r *http.Request, userID string, res *SettingsObject) 
 }
 
 // Get is user.settings.get.
-func (s *Settings) Get(r *http.Request, _ *Empty, res *SettingsObject) error {
+func (s *Settings) Get(r *http.Request, _ *userwire.Empty, res *userwire.SettingsObject) error {
 	return s.current(r, rpc.CallerFrom(r.Context()).UserID, res)
-}
-
-// SetParams is user.settings.set's request: every member optional. Role,
-// state and verification are not members, so the strict decoder refuses
-// them in any spelling (SECURITY.md 17).
-type SetParams struct {
-	FirstName    *string `json:"first_name,omitempty" rpc:"max=100"`
-	LastName     *string `json:"last_name,omitempty" rpc:"max=100"`
-	Avatar       *string `json:"avatar,omitempty" rpc:"max=256"`
-	Sex          *int    `json:"sex,omitempty"`
-	News         *bool   `json:"news,omitempty"`
-	Restriction1 *bool   `json:"restriction_1,omitempty"`
-	Restriction2 *bool   `json:"restriction_2,omitempty"`
-	Restriction3 *bool   `json:"restriction_3,omitempty"`
-	Restriction4 *bool   `json:"restriction_4,omitempty"`
-	Restriction5 *bool   `json:"restriction_5,omitempty"`
-	Lang         *string `json:"lang,omitempty" rpc:"max=2"`
-	Birthday     *int64  `json:"birthday,omitempty"`
-	DatingModel  *string `json:"dating.model,omitempty" rpc:"max=64"`
-	Email        *string `json:"email,omitempty" rpc:"max=254"`
-	Phone        *string `json:"phone,omitempty" rpc:"max=32"`
 }
 
 // Set is user.settings.set. Every member is validated before anything is
 // written, so bad input changes nothing.
-func (s *Settings) Set(r *http.Request, p *SetParams, res *SettingsObject) error {
+func (s *Settings) Set(r *http.Request, p *userwire.SetParams, res *userwire.SettingsObject) error {
 	ctx := r.Context()
 	userID := rpc.CallerFrom(ctx).UserID
 	fields := map[string]string{}

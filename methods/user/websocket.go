@@ -2,9 +2,9 @@ package user
 
 import (
 	"net/http"
-	"time"
 
 	"partnergate/core/events"
+	"partnergate/methods/user/userwire"
 	"partnergate/rpc"
 )
 
@@ -22,24 +22,13 @@ func (s *Socket) Methods() []rpc.Method {
 	}
 }
 
-// SocketTicketParams is user.auth.websocket's (empty) request.
-type SocketTicketParams struct{}
-
-// SocketTicket is user.auth.websocket's data: url is relative to the
-// gateway's base URL (ws:// or wss:// scheme).
-type SocketTicket struct {
-	Ticket    string    `json:"ticket"`
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expiresAt"`
-}
-
 // Websocket is user.auth.websocket.
-func (s *Socket) Websocket(r *http.Request, _ *SocketTicketParams, res *SocketTicket) error {
+func (s *Socket) Websocket(r *http.Request, _ *userwire.SocketTicketParams, res *userwire.SocketTicket) error {
 	c := rpc.CallerFrom(r.Context())
 	t, err := s.Hub.Issue(r.Context(), c.UserID, c.SessionHash)
 	if err != nil {
 		return err
 	}
-	*res = SocketTicket{Ticket: t.Ticket, URL: t.URL, ExpiresAt: t.ExpiresAt}
+	*res = userwire.SocketTicket{Ticket: t.Ticket, URL: t.URL, ExpiresAt: t.ExpiresAt}
 	return nil
 }
