@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"partnergate/core/accounts"
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/rpc"
-	"partnergate/core/fault"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Authenticator implements rpc.Authenticator over partner keys and sessions.
@@ -81,7 +80,7 @@ var DefaultRates = map[string]Rate{
 
 // Limiter implements rpc.Limiter on Redis (GCRA).
 type Limiter struct {
-	KV    *kv.KV
+	KV    store.Limits
 	Rates map[string]Rate
 }
 

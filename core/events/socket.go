@@ -21,7 +21,6 @@ import (
 
 	"partnergate/core/fault"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // ticketPrefix marks WebSocket tickets; 43 base64url characters carry 256
@@ -46,7 +45,7 @@ const NotificationMethod = "account.event"
 // the documented defaults.
 type Hub struct {
 	Bus *Bus
-	KV  *kv.KV
+	KV  store.Tokens
 	// SessionAlive reports whether the session that asked for the ticket
 	// still exists. It is asked at every ping and after every
 	// session.revoked event; a connection whose session is gone is closed

@@ -16,10 +16,9 @@ import (
 	"sync"
 	"time"
 
-	"partnergate/core/keyring"
 	"partnergate/core/fault"
+	"partnergate/core/keyring"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Signature rules.
@@ -37,7 +36,7 @@ const (
 // Service holds partner keys.
 type Service struct {
 	store store.Store
-	kv    *kv.KV
+	kv    store.Nonces
 	ring  *keyring.Ring
 	now   func() time.Time
 
@@ -53,7 +52,7 @@ type cached struct {
 }
 
 // New returns the partner service.
-func New(st store.Store, k *kv.KV, ring *keyring.Ring, now func() time.Time) *Service {
+func New(st store.Store, k store.Nonces, ring *keyring.Ring, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

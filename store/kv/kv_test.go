@@ -168,7 +168,7 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 	t.Run("session lifecycle", func(t *testing.T) {
 		e := newEnv(t, newClient)
 		now := e.clock()
-		s := Session{TokenHash: "h1", UserID: "u1", IP: "192.0.2.1", UserAgent: `ua "quoted" \ {"exp":1}`,
+		s := store.Session{TokenHash: "h1", UserID: "u1", IP: "192.0.2.1", UserAgent: `ua "quoted" \ {"exp":1}`,
 			ExpiresAt: now.Add(time.Hour)}
 		if err := e.kv.CreateSession(ctx, s, 10*time.Minute); err != nil {
 			t.Fatalf("CreateSession: %v", err)
@@ -201,14 +201,14 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 
 		bad := []struct {
 			name string
-			s    Session
+			s    store.Session
 			idle time.Duration
 		}{
-			{"no hash", Session{UserID: "u", ExpiresAt: now.Add(time.Hour)}, time.Minute},
-			{"no user", Session{TokenHash: "x", ExpiresAt: now.Add(time.Hour)}, time.Minute},
-			{"no idle", Session{TokenHash: "x", UserID: "u", ExpiresAt: now.Add(time.Hour)}, 0},
-			{"expired", Session{TokenHash: "x", UserID: "u", ExpiresAt: now.Add(-time.Second)}, time.Minute},
-			{"no expiry", Session{TokenHash: "x", UserID: "u"}, time.Minute},
+			{"no hash", store.Session{UserID: "u", ExpiresAt: now.Add(time.Hour)}, time.Minute},
+			{"no user", store.Session{TokenHash: "x", ExpiresAt: now.Add(time.Hour)}, time.Minute},
+			{"no idle", store.Session{TokenHash: "x", UserID: "u", ExpiresAt: now.Add(time.Hour)}, 0},
+			{"expired", store.Session{TokenHash: "x", UserID: "u", ExpiresAt: now.Add(-time.Second)}, time.Minute},
+			{"no expiry", store.Session{TokenHash: "x", UserID: "u"}, time.Minute},
 		}
 		for _, tc := range bad {
 			if err := e.kv.CreateSession(ctx, tc.s, tc.idle); err == nil {
@@ -232,11 +232,11 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 		start := e.clock()
 		exp := start.Add(7 * u).Truncate(time.Millisecond)
 		for _, h := range []string{"a", "b"} {
-			if err := e.kv.CreateSession(ctx, Session{TokenHash: h, UserID: "u", ExpiresAt: exp}, idle); err != nil {
+			if err := e.kv.CreateSession(ctx, store.Session{TokenHash: h, UserID: "u", ExpiresAt: exp}, idle); err != nil {
 				t.Fatalf("CreateSession %s: %v", h, err)
 			}
 		}
-		get := func(step string, h string, wantOK bool) Session {
+		get := func(step string, h string, wantOK bool) store.Session {
 			t.Helper()
 			s, err := e.kv.Session(ctx, h, idle)
 			if wantOK && err != nil {
@@ -303,7 +303,7 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 		now := e.clock()
 		mk := func(h, user string, i int) {
 			t.Helper()
-			s := Session{TokenHash: h, UserID: user, Created: now.Add(time.Duration(i) * time.Second),
+			s := store.Session{TokenHash: h, UserID: user, Created: now.Add(time.Duration(i) * time.Second),
 				ExpiresAt: now.Add(time.Hour + time.Duration(i)*time.Minute)}
 			if err := e.kv.CreateSession(ctx, s, 30*time.Minute); err != nil {
 				t.Fatalf("CreateSession %s: %v", h, err)
@@ -590,7 +590,7 @@ func runSuite(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) 
 				t.Fatal(err)
 			}
 		}
-		must(e.kv.CreateSession(ctx, Session{TokenHash: "h", UserID: "u", ExpiresAt: now.Add(time.Hour)}, time.Minute))
+		must(e.kv.CreateSession(ctx, store.Session{TokenHash: "h", UserID: "u", ExpiresAt: now.Add(time.Hour)}, time.Minute))
 		_, err := e.kv.Session(ctx, "h", time.Minute)
 		must(err)
 		_, err = e.kv.UseNonce(ctx, "k", "n", time.Minute)

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // DefaultTTL matches the five seconds within which the design lets changes
@@ -30,12 +29,12 @@ const DefaultTTL = 5 * time.Second
 // Store is a store.Store whose user writes clear the cached copy.
 type Store struct {
 	store.Store
-	kv  *kv.KV
+	kv  store.UserSnapshots
 	ttl time.Duration
 }
 
 // New wraps s; copies live in k for ttl (DefaultTTL when 0).
-func New(s store.Store, k *kv.KV, ttl time.Duration) *Store {
+func New(s store.Store, k store.UserSnapshots, ttl time.Duration) *Store {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
