@@ -27,7 +27,7 @@ import (
 // random bits.
 const ticketPrefix = "pgw_"
 
-// ticketPurpose is the kv token purpose tickets are stored under.
+// ticketPurpose is the token purpose tickets are stored under.
 const ticketPurpose = "ws"
 
 // NotificationMethod is the JSON-RPC method of every pushed event.

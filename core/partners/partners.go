@@ -35,10 +35,10 @@ const (
 
 // Service holds partner keys.
 type Service struct {
-	store store.Store
-	kv    store.Nonces
-	ring  *keyring.Ring
-	now   func() time.Time
+	store  store.Store
+	nonces store.Nonces
+	ring   *keyring.Ring
+	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -56,7 +56,7 @@ func New(st store.Store, k store.Nonces, ring *keyring.Ring, now func() time.Tim
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, kv: k, ring: ring, now: now, cache: map[string]cached{}}
+	return &Service{store: st, nonces: k, ring: ring, now: now, cache: map[string]cached{}}
 }
 
 // Created is what Create prints once: the secret is never shown again.
@@ -225,7 +225,7 @@ func (s *Service) Verify(ctx context.Context, sg Signed, body []byte) (store.Par
 		return store.Partner{}, fault.New(fault.SignatureInvalid)
 	}
 	// The nonce outlives the whole window on both sides of the timestamp.
-	fresh, err := s.kv.UseNonce(ctx, sg.KID, sg.Nonce, 2*Window+time.Second)
+	fresh, err := s.nonces.UseNonce(ctx, sg.KID, sg.Nonce, 2*Window+time.Second)
 	if err != nil {
 		return store.Partner{}, fault.Wrap(fault.Unavailable, fmt.Errorf("partners: nonce: %w", err))
 	}
