@@ -3,9 +3,10 @@
 //
 // Two kinds of state live behind it. Durable records (users, identifiers,
 // credentials, partners, the outbox) go to a SQL database through Store;
-// short-lived, high-churn state (sessions, nonces, counters) goes to Redis
-// through the kv sub-package. Nothing in store imports rpc or methods: callers
-// depend on store, never the other way round.
+// short-lived, high-churn state (sessions, codes, nonces, counters) goes to
+// Redis through the interfaces in state.go, which store/kv implements.
+// Nothing in store imports rpc or methods: callers depend on store, never the
+// other way round.
 package store
 
 import (

@@ -22,11 +22,12 @@ import (
 	"testing"
 	"time"
 
+	"partnergate/client"
 	"partnergate/core/accounts"
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/rpc"
-	"partnergate/client"
-	"partnergate/core/fault"
+	"partnergate/store"
 	"partnergate/store/kv"
 )
 
@@ -346,7 +347,7 @@ func expiredSession(t testing.TB, g *gateway, userID string) string {
 	token := "pgs_" + base64.RawURLEncoding.EncodeToString(b[:])
 	then := time.Now().Add(-31 * 24 * time.Hour)
 	old := kv.New(g.redis, kv.WithClock(func() time.Time { return then }))
-	err := old.CreateSession(context.Background(), kv.Session{
+	err := old.CreateSession(context.Background(), store.Session{
 		TokenHash: accounts.HashToken(token), UserID: userID, ExpiresAt: then.Add(30*24*time.Hour - time.Hour),
 	}, 14*24*time.Hour)
 	if err != nil {

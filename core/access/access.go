@@ -15,11 +15,10 @@ import (
 
 	"partnergate/core"
 	"partnergate/core/accounts"
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/rpc"
-	"partnergate/core/fault"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Authenticator implements rpc.Authenticator over partner keys and sessions.
@@ -83,7 +82,7 @@ var DefaultRates = map[string]Rate{
 
 // Limiter implements rpc.Limiter on Redis (GCRA).
 type Limiter struct {
-	KV    *kv.KV
+	KV    store.Limits
 	Rates map[string]Rate
 }
 

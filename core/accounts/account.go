@@ -12,13 +12,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"partnergate/core"
 	"partnergate/core/codes"
 	"partnergate/core/events"
-	"partnergate/core/password"
-	"partnergate/core"
 	"partnergate/core/fault"
+	"partnergate/core/password"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Throttle settings for logins (SECURITY.md 5).
@@ -47,10 +46,20 @@ type SessionPolicy struct {
 // DefaultSessionPolicy is the documented default.
 var DefaultSessionPolicy = SessionPolicy{Idle: 14 * 24 * time.Hour, Absolute: 30 * 24 * time.Hour}
 
+// State is the short-lived state the account core keeps: sessions, login
+// failure counters, resend holds and pending identifier changes. It is a
+// union of store's interfaces so the contract stays in one place.
+type State interface {
+	store.Sessions
+	store.FailureCounters
+	store.Holds
+	store.PendingChanges
+}
+
 // Service is the account core. Its fields are its dependencies, set in cmd.
 type Service struct {
 	Store    store.Store
-	KV       *kv.KV
+	KV       State
 	Hasher   *password.Hasher
 	Throttle Throttle
 	Sessions SessionPolicy
@@ -314,7 +323,7 @@ func subjectUser(subject string) string {
 
 // backoff is how long to wait after f's last failure: nothing up to free
 // failures, then 1 s doubling with each further failure, capped.
-func backoff(f kv.Failures, free int64, max time.Duration, now time.Time) time.Duration {
+func backoff(f store.Failures, free int64, max time.Duration, now time.Time) time.Duration {
 	if f.Count < free {
 		return 0
 	}

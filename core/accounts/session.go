@@ -13,7 +13,6 @@ import (
 
 	"partnergate/core/fault"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // tokenPrefix marks partnergate session tokens so they are recognisable in a
@@ -40,7 +39,7 @@ func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) 
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now().UTC()
-	ks := kv.Session{
+	ks := store.Session{
 		TokenHash: HashToken(token), UserID: userID, IP: ip, UserAgent: truncate(userAgent, 256),
 		Created: now, LastSeen: now, ExpiresAt: now.Add(s.Sessions.Absolute),
 	}
@@ -54,16 +53,16 @@ func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) 
 // SessionByToken returns the live session of token and slides its idle
 // timeout, or fault.SessionInvalid. It fails closed: Redis down is
 // fault.Unavailable, never an unchecked session.
-func (s *Service) SessionByToken(ctx context.Context, token string) (kv.Session, error) {
+func (s *Service) SessionByToken(ctx context.Context, token string) (store.Session, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
-		return kv.Session{}, fault.New(fault.SessionInvalid)
+		return store.Session{}, fault.New(fault.SessionInvalid)
 	}
 	ks, err := s.KV.Session(ctx, HashToken(token), s.Sessions.Idle)
 	if errors.Is(err, store.ErrNotFound) {
-		return kv.Session{}, fault.New(fault.SessionInvalid)
+		return store.Session{}, fault.New(fault.SessionInvalid)
 	}
 	if err != nil {
-		return kv.Session{}, storeFault("read session", err)
+		return store.Session{}, storeFault("read session", err)
 	}
 	return ks, nil
 }

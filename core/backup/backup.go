@@ -28,7 +28,6 @@ import (
 	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Notifier delivers the download link, through the outbox in production.
@@ -76,7 +75,7 @@ type Service struct {
 	Notify Notifier
 	// KV, when set, limits each user to one backup per Cooldown (bursts of
 	// two, so a lost link can be replaced at once).
-	KV *kv.KV
+	KV store.Limits
 	// BaseURL returns the public base URL links are built on, e.g.
 	// "https://id.example.com"; never the request's Host header.
 	BaseURL    func() string

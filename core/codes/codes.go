@@ -15,11 +15,10 @@ import (
 	"math/big"
 	"time"
 
-	"partnergate/core/keyring"
 	"partnergate/core"
 	"partnergate/core/fault"
+	"partnergate/core/keyring"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Purposes a code or token is bound to.
@@ -47,9 +46,19 @@ type Deliverer interface {
 	Deliver(ctx context.Context, channel, to, lang, template string, vars map[string]string) error
 }
 
+// State is the short-lived state codes live in: the codes themselves,
+// resend holds, daily caps and single-use tokens. It is a union of store's
+// interfaces so the contract stays in one place.
+type State interface {
+	store.Codes
+	store.Holds
+	store.Counters
+	store.Tokens
+}
+
 // Service issues and checks codes.
 type Service struct {
-	KV      *kv.KV
+	KV      State
 	Ring    *keyring.Ring
 	Deliver Deliverer
 	Policy  Policy
@@ -128,7 +137,7 @@ func (s *Service) Check(ctx context.Context, purpose string, t Target, code stri
 	if err != nil {
 		return unavailable("check code", err)
 	}
-	if res != kv.CodeOK {
+	if res != store.CodeOK {
 		return fault.New(fault.CodeInvalid)
 	}
 	return nil

@@ -22,14 +22,13 @@ import (
 	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // ticketPrefix marks WebSocket tickets; 43 base64url characters carry 256
 // random bits.
 const ticketPrefix = "pgw_"
 
-// ticketPurpose is the kv token purpose tickets are stored under.
+// ticketPurpose is the token purpose tickets are stored under.
 const ticketPurpose = "ws"
 
 // NotificationMethod is the JSON-RPC method of every pushed event.
@@ -47,7 +46,7 @@ const NotificationMethod = "account.event"
 // the documented defaults.
 type Hub struct {
 	Bus *Bus
-	KV  *kv.KV
+	KV  store.Tokens
 	// SessionAlive reports whether the session that asked for the ticket
 	// still exists. It is asked at every ping and after every
 	// session.revoked event; a connection whose session is gone is closed

@@ -17,10 +17,9 @@ import (
 	"time"
 
 	"partnergate/core"
-	"partnergate/core/keyring"
 	"partnergate/core/fault"
+	"partnergate/core/keyring"
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // Signature rules.
@@ -37,10 +36,10 @@ const (
 
 // Service holds partner keys.
 type Service struct {
-	store store.Store
-	kv    *kv.KV
-	ring  *keyring.Ring
-	now   func() time.Time
+	store  store.Store
+	nonces store.Nonces
+	ring   *keyring.Ring
+	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -54,11 +53,11 @@ type cached struct {
 }
 
 // New returns the partner service.
-func New(st store.Store, k *kv.KV, ring *keyring.Ring, now func() time.Time) *Service {
+func New(st store.Store, k store.Nonces, ring *keyring.Ring, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, kv: k, ring: ring, now: now, cache: map[string]cached{}}
+	return &Service{store: st, nonces: k, ring: ring, now: now, cache: map[string]cached{}}
 }
 
 // Created is what Create prints once: the secret is never shown again.
@@ -224,7 +223,7 @@ func (s *Service) Verify(ctx context.Context, sg Signed, body []byte) (store.Par
 		return store.Partner{}, fault.New(fault.SignatureInvalid)
 	}
 	// The nonce outlives the whole window on both sides of the timestamp.
-	fresh, err := s.kv.UseNonce(ctx, sg.KID, sg.Nonce, 2*Window+time.Second)
+	fresh, err := s.nonces.UseNonce(ctx, sg.KID, sg.Nonce, 2*Window+time.Second)
 	if err != nil {
 		return store.Partner{}, core.StoreError("partners: nonce", err)
 	}

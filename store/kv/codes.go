@@ -17,16 +17,6 @@ import (
 // concurrent submissions of the right code exactly one succeeds, and wrong
 // guesses past the limit void the code.
 
-// CodeResult is the outcome of CheckCode.
-type CodeResult int
-
-const (
-	CodeMissing CodeResult = iota // no live code (never sent, expired, used or voided)
-	CodeOK                        // matched and consumed
-	CodeWrong                     // did not match; attempts remain
-	CodeVoided                    // did not match and this was the last attempt
-)
-
 func (k *KV) codeKey(slot string) string { return k.prefix + "code:" + slot }
 
 // PutCode stores a code's MAC under slot for ttl, replacing any earlier code
@@ -63,12 +53,12 @@ return 2
 
 // CheckCode compares mac with the stored one and consumes the code on a
 // match. maxAttempts wrong tries void it.
-func (k *KV) CheckCode(ctx context.Context, slot, mac string, maxAttempts int) (CodeResult, error) {
+func (k *KV) CheckCode(ctx context.Context, slot, mac string, maxAttempts int) (store.CodeResult, error) {
 	n, err := checkCodeScript.Run(ctx, k.client, []string{k.codeKey(slot)}, mac, maxAttempts).Int()
 	if err != nil {
-		return CodeMissing, wrap("check code", err)
+		return store.CodeMissing, wrap("check code", err)
 	}
-	return CodeResult(n), nil
+	return store.CodeResult(n), nil
 }
 
 // HasCode reports whether a live code exists under slot.

@@ -100,7 +100,7 @@ func TestOutageFailsClosed(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 	k := New(c)
-	s := Session{TokenHash: "h", UserID: "u", ExpiresAt: time.Now().Add(time.Hour)}
+	s := store.Session{TokenHash: "h", UserID: "u", ExpiresAt: time.Now().Add(time.Hour)}
 	if err := k.CreateSession(ctx, s, time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestOutageFailsClosed(t *testing.T) {
 	}{
 		{"Session", func(ctx context.Context) error { _, err := k.Session(ctx, "h", time.Hour); return err }},
 		{"CreateSession", func(ctx context.Context) error {
-			return k.CreateSession(ctx, Session{TokenHash: "h2", UserID: "u", ExpiresAt: time.Now().Add(time.Hour)}, time.Hour)
+			return k.CreateSession(ctx, store.Session{TokenHash: "h2", UserID: "u", ExpiresAt: time.Now().Add(time.Hour)}, time.Hour)
 		}},
 		{"UseNonce", func(ctx context.Context) error { _, err := k.UseNonce(ctx, "k", "n", time.Minute); return err }},
 		{"Failures", func(ctx context.Context) error { _, err := k.Failures(ctx, "s"); return err }},

@@ -38,21 +38,15 @@ func (k *KV) UseNonce(ctx context.Context, kid, nonce string, ttl time.Duration)
 	return fresh, nil
 }
 
-// Failures is a login failure counter.
-type Failures struct {
-	Count int64
-	Last  time.Time
-}
-
 func (k *KV) failuresKey(subject string) string { return k.prefix + "fail:" + subject }
 
 // Failures returns the subject's counter; zero if there is none.
-func (k *KV) Failures(ctx context.Context, subject string) (Failures, error) {
+func (k *KV) Failures(ctx context.Context, subject string) (store.Failures, error) {
 	vals, err := k.client.HMGet(ctx, k.failuresKey(subject), "count", "last").Result()
 	if err != nil {
-		return Failures{}, wrap("failures", err)
+		return store.Failures{}, wrap("failures", err)
 	}
-	var f Failures
+	var f store.Failures
 	if s, ok := vals[0].(string); ok {
 		f.Count, _ = strconv.ParseInt(s, 10, 64)
 	}
@@ -66,10 +60,10 @@ func (k *KV) Failures(ctx context.Context, subject string) (Failures, error) {
 
 // AddFailure counts one failure and restarts the subject's window, so the
 // counter clears only after window without failures.
-func (k *KV) AddFailure(ctx context.Context, subject string, window time.Duration) (Failures, error) {
+func (k *KV) AddFailure(ctx context.Context, subject string, window time.Duration) (store.Failures, error) {
 	const op = "add failure"
 	if err := checkTTL(op, window); err != nil {
-		return Failures{}, err
+		return store.Failures{}, err
 	}
 	key := k.failuresKey(subject)
 	now := k.now()
@@ -83,9 +77,9 @@ func (k *KV) AddFailure(ctx context.Context, subject string, window time.Duratio
 		return nil
 	})
 	if err != nil {
-		return Failures{}, wrap(op, err)
+		return store.Failures{}, wrap(op, err)
 	}
-	return Failures{Count: count.Val(), Last: time.UnixMilli(now.UnixMilli()).UTC()}, nil
+	return store.Failures{Count: count.Val(), Last: time.UnixMilli(now.UnixMilli()).UTC()}, nil
 }
 
 // ResetFailures clears the subject's counter, e.g. after a successful login.

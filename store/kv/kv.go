@@ -9,9 +9,11 @@
 // Every key is written with a TTL: Redis is a cache of disposable state here,
 // never the system of record, and nothing may accumulate forever.
 //
-// Errors wrap the store sentinels: store.ErrNotFound for missing or expired
-// entries and store.ErrUnavailable when Redis cannot be reached, so callers
-// can fail closed on the latter.
+// KV implements store.State, where the records and the errors of each method
+// are documented; store/kvtest is the suite it passes. Errors wrap the store
+// sentinels: store.ErrNotFound for missing or expired entries and
+// store.ErrUnavailable when Redis cannot be reached, so callers can fail
+// closed on the latter.
 package kv
 
 import (
@@ -43,6 +45,10 @@ type KV struct {
 	now     func() time.Time
 	limiter *redis_rate.Limiter
 }
+
+// The core depends on store.State's interfaces, never on KV: a method
+// missing here must fail the build, not the wiring in cmd/.
+var _ store.State = (*KV)(nil)
 
 // Option configures a KV.
 type Option func(*KV)

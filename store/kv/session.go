@@ -14,20 +14,6 @@ import (
 	"partnergate/store"
 )
 
-// Session is one signed-in browser or device. TokenHash is the hex SHA-256 of
-// the session token: the token itself never reaches Redis, so a dump of it
-// cannot be replayed.
-type Session struct {
-	TokenHash string
-	UserID    string
-	IP        string
-	UserAgent string
-	Created   time.Time
-	LastSeen  time.Time
-	// ExpiresAt is the absolute end of the session; sliding never passes it.
-	ExpiresAt time.Time
-}
-
 // touchEvery bounds how often a read rewrites LastSeen: rewriting the value
 // on every request would turn each authenticated read into a full write.
 const touchEvery = time.Minute
@@ -45,8 +31,8 @@ type record struct {
 	UA      string `json:"ua,omitempty"`
 }
 
-func (r record) session(hash string) Session {
-	return Session{
+func (r record) session(hash string) store.Session {
+	return store.Session{
 		TokenHash: hash,
 		UserID:    r.UserID,
 		IP:        r.IP,
@@ -57,10 +43,10 @@ func (r record) session(hash string) Session {
 	}
 }
 
-func decodeSession(hash, raw string) (Session, error) {
+func decodeSession(hash, raw string) (store.Session, error) {
 	var r record
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return Session{}, fmt.Errorf("malformed session: %w", err)
+		return store.Session{}, fmt.Errorf("malformed session: %w", err)
 	}
 	return r.session(hash), nil
 }
@@ -136,7 +122,7 @@ func (k *KV) updateIndex(ctx context.Context, userID, add string, exp int64, rem
 // CreateSession stores s for at most idle without use and never past
 // s.ExpiresAt, and records it in the user's index. Zero Created and LastSeen
 // are set to now. store.ErrAlreadyExists if the token hash is in use.
-func (k *KV) CreateSession(ctx context.Context, s Session, idle time.Duration) error {
+func (k *KV) CreateSession(ctx context.Context, s store.Session, idle time.Duration) error {
 	const op = "create session"
 	if s.TokenHash == "" || s.UserID == "" {
 		return fmt.Errorf("kv: %s: token hash and user id are required", op)
@@ -196,20 +182,20 @@ func (k *KV) CreateSession(ctx context.Context, s Session, idle time.Duration) e
 // Session returns the session and slides its idle expiry to
 // min(idle, ExpiresAt-now). LastSeen is rewritten at most once a minute.
 // store.ErrNotFound if it is missing or expired.
-func (k *KV) Session(ctx context.Context, tokenHash string, idle time.Duration) (Session, error) {
+func (k *KV) Session(ctx context.Context, tokenHash string, idle time.Duration) (store.Session, error) {
 	const op = "session"
 	if err := checkTTL(op, idle); err != nil {
-		return Session{}, err
+		return store.Session{}, err
 	}
 	now := k.now().UnixMilli()
 	raw, err := slideScript.Run(ctx, k.client, []string{k.sessionKey(tokenHash)},
 		now, ms(idle), touchEvery.Milliseconds()).Text()
 	if err != nil {
-		return Session{}, wrap(op, err)
+		return store.Session{}, wrap(op, err)
 	}
 	s, err := decodeSession(tokenHash, raw)
 	if err != nil {
-		return Session{}, fmt.Errorf("kv: %s: %w", op, err)
+		return store.Session{}, fmt.Errorf("kv: %s: %w", op, err)
 	}
 	return s, nil
 }
@@ -236,7 +222,7 @@ func (k *KV) DeleteSession(ctx context.Context, tokenHash string) error {
 
 // UserSessions lists a user's live sessions, oldest first. Index entries
 // whose session has expired are removed on the way.
-func (k *KV) UserSessions(ctx context.Context, userID string) ([]Session, error) {
+func (k *KV) UserSessions(ctx context.Context, userID string) ([]store.Session, error) {
 	const op = "user sessions"
 	now := k.now().UnixMilli()
 	hashes, err := k.client.ZRangeArgs(ctx, redis.ZRangeArgs{
@@ -265,7 +251,7 @@ func (k *KV) UserSessions(ctx context.Context, userID string) ([]Session, error)
 		return nil, wrap(op, err)
 	}
 
-	var out []Session
+	var out []store.Session
 	var dangling []string
 	for i, h := range hashes {
 		raw, err := cmds[i].Result()

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"partnergate/store"
-	"partnergate/store/kv"
 )
 
 // DefaultTTL matches the five seconds within which the design lets changes
@@ -30,23 +29,23 @@ const DefaultTTL = 5 * time.Second
 // Store is a store.Store whose user writes clear the cached copy.
 type Store struct {
 	store.Store
-	kv  *kv.KV
-	ttl time.Duration
+	snaps store.UserSnapshots
+	ttl   time.Duration
 }
 
 // New wraps s; copies live in k for ttl (DefaultTTL when 0).
-func New(s store.Store, k *kv.KV, ttl time.Duration) *Store {
+func New(s store.Store, k store.UserSnapshots, ttl time.Duration) *Store {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{Store: s, kv: k, ttl: ttl}
+	return &Store{Store: s, snaps: k, ttl: ttl}
 }
 
 // CachedUser returns the user from its cached copy, or reads it from the
 // store and caches it. Use it for showing a user and checking their login
 // state, never for permission decisions.
 func (s *Store) CachedUser(ctx context.Context, id string) (store.User, error) {
-	data, fence, err := s.kv.UserSnapshot(ctx, id)
+	data, fence, err := s.snaps.UserSnapshot(ctx, id)
 	switch {
 	case err == nil:
 		var u store.User
@@ -67,14 +66,14 @@ func (s *Store) CachedUser(ctx context.Context, id string) (store.User, error) {
 	}
 	// The copy is an optimisation: failing to store it costs the next read
 	// a database round trip, not this one its answer.
-	_, _ = s.kv.PutUserSnapshot(ctx, id, data, fence, s.ttl)
+	_, _ = s.snaps.PutUserSnapshot(ctx, id, data, fence, s.ttl)
 	return u, nil
 }
 
 // clear drops the copy; a failure before a write refuses the write (fail
 // closed: the copy could not be kept honest), after it is reported.
 func (s *Store) clear(ctx context.Context, id string) error {
-	if err := s.kv.DropUserSnapshot(ctx, id); err != nil {
+	if err := s.snaps.DropUserSnapshot(ctx, id); err != nil {
 		return fmt.Errorf("usercache: clear user %s: %w", id, err)
 	}
 	return nil
