@@ -29,19 +29,21 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/rpc"
-	"partnergate/core/fault"
 	"partnergate/store"
+
+	"partnergate/cmd/partnergate/gateway"
 )
 
 // noBackoff lifts the login throttles (for tests whose subject is not the
 // throttle).
-func noBackoff(m *Main) {
-	m.accounts.Throttle.FreeFailures = 1 << 40
-	m.accounts.Throttle.IPFreeFailures = 1 << 40
-	m.accounts.Throttle.HourlyAttempts = 1 << 40
+func noBackoff(m *gateway.Main) {
+	m.Accounts().Throttle.FreeFailures = 1 << 40
+	m.Accounts().Throttle.IPFreeFailures = 1 << 40
+	m.Accounts().Throttle.HourlyAttempts = 1 << 40
 }
 
 // processCPU is the CPU time the whole test process has used: the
@@ -453,12 +455,12 @@ func TestLogCanary(t *testing.T) {
 		t.Errorf("Redis holds %d secrets in clear: %q", len(hits), hits)
 	}
 	// SECURITY.md 23: every Redis key the flows left has a TTL.
-	keys, err := g.redis.Keys(ctx, "*").Result()
+	keys, err := g.Redis().Keys(ctx, "*").Result()
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("redis keys: %d %v", len(keys), err)
 	}
 	for _, k := range keys {
-		if ttl := g.redis.PTTL(ctx, k).Val(); ttl <= 0 {
+		if ttl := g.Redis().PTTL(ctx, k).Val(); ttl <= 0 {
 			t.Errorf("redis key %q has no TTL (%s)", k, ttl)
 		}
 	}
@@ -467,7 +469,7 @@ func TestLogCanary(t *testing.T) {
 }
 
 // outboxBody is the newest message sent to an address.
-func outboxBody(t *testing.T, g *gateway, to string) string {
+func outboxBody(t *testing.T, g *testGateway, to string) string {
 	t.Helper()
 	r := apiCaller{base: g.URL}.call(context.Background(), "dev.outbox.list", map[string]string{"to": to})
 	var res struct{ Messages []struct{ Body string } }
@@ -478,27 +480,27 @@ func outboxBody(t *testing.T, g *gateway, to string) string {
 }
 
 // redisDump is every key and value in the gateway's Redis, as text.
-func redisDump(t *testing.T, g *gateway) string {
+func redisDump(t *testing.T, g *testGateway) string {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := g.redis.Keys(ctx, "*").Result()
+	keys, err := g.Redis().Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	for _, k := range keys {
 		b.WriteString(k + "\n")
-		switch g.redis.Type(ctx, k).Val() {
+		switch g.Redis().Type(ctx, k).Val() {
 		case "string":
-			b.WriteString(g.redis.Get(ctx, k).Val())
+			b.WriteString(g.Redis().Get(ctx, k).Val())
 		case "hash":
-			fmt.Fprint(&b, g.redis.HGetAll(ctx, k).Val())
+			fmt.Fprint(&b, g.Redis().HGetAll(ctx, k).Val())
 		case "zset":
-			fmt.Fprint(&b, g.redis.ZRange(ctx, k, 0, -1).Val())
+			fmt.Fprint(&b, g.Redis().ZRange(ctx, k, 0, -1).Val())
 		case "set":
-			fmt.Fprint(&b, g.redis.SMembers(ctx, k).Val())
+			fmt.Fprint(&b, g.Redis().SMembers(ctx, k).Val())
 		case "list":
-			fmt.Fprint(&b, g.redis.LRange(ctx, k, 0, -1).Val())
+			fmt.Fprint(&b, g.Redis().LRange(ctx, k, 0, -1).Val())
 		}
 		b.WriteString("\n")
 	}
@@ -515,7 +517,7 @@ func TestMassAssignment(t *testing.T) {
 	id, tok := newVerifiedUser(t, g, "mass@example.com", strongPassword)
 	user := anon.withToken(tok)
 	partner := anon.withPartner(g.partner(t, "auth"))
-	before, err := g.store.UserByID(ctx, id)
+	before, err := g.Store().UserByID(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,11 +572,11 @@ func TestMassAssignment(t *testing.T) {
 		}
 	}
 	for i := 1; i <= 10; i++ {
-		if _, err := g.store.UserByIdentifier(ctx, store.KindEmail, fmt.Sprintf("mass-%d@example.com", i)); err == nil {
+		if _, err := g.Store().UserByIdentifier(ctx, store.KindEmail, fmt.Sprintf("mass-%d@example.com", i)); err == nil {
 			t.Errorf("mass-%d@example.com was registered", i)
 		}
 	}
-	after, err := g.store.UserByID(ctx, id)
+	after, err := g.Store().UserByID(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -800,7 +802,7 @@ func TestBruteForce(t *testing.T) {
 			mustCode(t, u.call(ctx, "user.auth.delete_done", map[string]string{"code": wrongCode(code)}), int(fault.CodeInvalid), "guess")
 		}
 		mustCode(t, u.call(ctx, "user.auth.delete_done", map[string]string{"code": code}), int(fault.CodeInvalid), "the right deletion code after 5 wrong")
-		if _, err := g.store.UserByID(ctx, id); err != nil {
+		if _, err := g.Store().UserByID(ctx, id); err != nil {
 			t.Fatalf("the account went: %v", err)
 		}
 	})
@@ -834,8 +836,8 @@ func TestCodeRateClass(t *testing.T) {
 // counts, so rotating the header does not escape the per-IP throttle.
 func TestForwardedForSpoof(t *testing.T) {
 	ctx := context.Background()
-	failuresOf := func(g *gateway, ip string) int64 {
-		f, err := g.accounts.KV.Failures(ctx, "ip:"+ip)
+	failuresOf := func(g *testGateway, ip string) int64 {
+		f, err := g.Accounts().KV.Failures(ctx, "ip:"+ip)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
-	"partnergate/methods/auth"
 	"partnergate/client"
+	"partnergate/methods/auth"
 )
 
 // Loopback benchmarks: each figure is meant to be read as a ratio against

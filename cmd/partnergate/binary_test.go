@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/methods/auth"
 	"partnergate/client"
+	"partnergate/methods/auth"
 )
 
 var (

@@ -15,8 +15,8 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
-	"partnergate/methods/user"
 	"partnergate/client"
+	"partnergate/methods/user"
 )
 
 // mailbox is an SMTP server started by the test: the gateway delivers to it

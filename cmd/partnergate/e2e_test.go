@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/methods/auth"
-	"partnergate/core/partners"
 	"partnergate/client"
 	"partnergate/core/fault"
+	"partnergate/core/partners"
+	"partnergate/methods/auth"
+
+	"partnergate/cmd/partnergate/gateway"
 )
 
 const strongPassword = "correct horse battery staple"
@@ -132,7 +134,7 @@ func TestSeed001(t *testing.T) {
 			})
 
 			t.Run("nothing changes on refusal", func(t *testing.T) {
-				n, err := g.store.CountUsers(ctx)
+				n, err := g.Store().CountUsers(ctx)
 				if err != nil || n != 1 {
 					t.Fatalf("users %d %v", n, err)
 				}
@@ -237,7 +239,7 @@ func TestPartnerSignatures(t *testing.T) {
 	replay := signed(good.KID, good.Secret, now, "replay-nonce-0001")
 	noScope := g.partner(t, "user")
 	revoked := g.partner(t, "auth")
-	if err := partners.New(g.store, nil, g.ring, nil).Revoke(ctx, revoked.KID); err != nil {
+	if err := partners.New(g.Store(), nil, g.Ring(), nil).Revoke(ctx, revoked.KID); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -339,7 +341,7 @@ func TestServiceEndpoints(t *testing.T) {
 		names = append(names, m.Name)
 	}
 	var want []string
-	for _, m := range g.handler.Registry().Methods() {
+	for _, m := range g.Handler().Registry().Methods() {
 		want = append(want, m.Name)
 	}
 	if !reflect.DeepEqual(names, want) || len(want) < 7 {
@@ -356,7 +358,7 @@ func TestServiceEndpoints(t *testing.T) {
 func TestClientCoversRegistry(t *testing.T) {
 	g := mustRunMain(t)
 	ct := reflect.TypeFor[*client.Client]()
-	for _, m := range g.handler.Registry().Methods() {
+	for _, m := range g.Handler().Registry().Methods() {
 		var b strings.Builder
 		for _, seg := range strings.Split(m.Name, ".") {
 			if seg == "rpc" {
@@ -379,7 +381,7 @@ func TestDevOutboxOnlyInDevMode(t *testing.T) {
 	if err != nil || resp.Error == nil || resp.Error.Code != -32601 {
 		t.Fatalf("%+v %v", resp, err)
 	}
-	if _, err := LoadConfig(flagSet(), nil, envOf(map[string]string{"PARTNERGATE_DEV": "1", "PARTNERGATE_ADDR": "0.0.0.0:8080"})); err == nil {
+	if _, err := gateway.LoadConfig(flagSet(), nil, envOf(map[string]string{"PARTNERGATE_DEV": "1", "PARTNERGATE_ADDR": "0.0.0.0:8080"})); err == nil {
 		t.Fatal("dev mode accepted on a non-loopback address")
 	}
 }

@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/rpc"
 	"partnergate/store"
 	"partnergate/store/sqlstore"
 	"partnergate/store/usercache"
@@ -301,7 +301,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.
 	return time.Since(start)
 }
 
-func readyz(g *gateway) (int, string) {
+func readyz(g *testGateway) (int, string) {
 	resp, err := testHTTP.Get(g.URL + "/readyz")
 	if err != nil {
 		return 0, err.Error()
@@ -417,7 +417,7 @@ func TestRedisOutage(t *testing.T) {
 			wrong++
 		}
 	}
-	f, err := g.accounts.KV.Failures(ctx, "u:"+victim)
+	f, err := g.Accounts().KV.Failures(ctx, "u:"+victim)
 	if err != nil || f.Count < int64(wrong) || wrong == 0 {
 		t.Fatalf("victim's counter %d (%v), wrong-password answers %d", f.Count, err, wrong)
 	}
@@ -512,7 +512,7 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatal("no registration acknowledged")
 	}
 	for _, email := range acked {
-		if _, err := g.store.UserByIdentifier(ctx, store.KindEmail, email); err != nil {
+		if _, err := g.Store().UserByIdentifier(ctx, store.KindEmail, email); err != nil {
 			t.Fatalf("acknowledged registration %s lost: %v", email, err)
 		}
 	}

@@ -16,8 +16,10 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"partnergate/core/partners"
 	"partnergate/client"
+	"partnergate/core/partners"
+
+	"partnergate/cmd/partnergate/gateway"
 )
 
 // syncBuffer is a log sink tests can read while the server writes.
@@ -39,8 +41,8 @@ func (s *syncBuffer) String() string {
 }
 
 // gateway is a Main serving on a free loopback port for one test.
-type gateway struct {
-	*Main
+type testGateway struct {
+	*gateway.Main
 	URL  string
 	Logs *syncBuffer
 	stop func() error
@@ -114,7 +116,7 @@ var cheapArgon = map[string]string{
 }
 
 // mustRunMain starts a gateway on 127.0.0.1:0 with a temporary data dir.
-func mustRunMain(tb testing.TB, env ...map[string]string) *gateway {
+func mustRunMain(tb testing.TB, env ...map[string]string) *testGateway {
 	tb.Helper()
 	return mustRunMainWith(tb, nil, env...)
 }
@@ -122,7 +124,7 @@ func mustRunMain(tb testing.TB, env ...map[string]string) *gateway {
 // mustRunMainWith is mustRunMain with a hook that runs after Open and
 // before Serve, for tests that adjust a service (say, its throttle) before
 // any request can see it.
-func mustRunMainWith(tb testing.TB, setup func(m *Main), env ...map[string]string) *gateway {
+func mustRunMainWith(tb testing.TB, setup func(m *gateway.Main), env ...map[string]string) *testGateway {
 	tb.Helper()
 	vars := map[string]string{
 		"PARTNERGATE_ADDR":     "127.0.0.1:0",
@@ -134,12 +136,12 @@ func mustRunMainWith(tb testing.TB, setup func(m *Main), env ...map[string]strin
 			vars[k] = v
 		}
 	}
-	cfg, err := LoadConfig(flag.NewFlagSet("test", flag.ContinueOnError), nil, func(k string) string { return vars[k] })
+	cfg, err := gateway.LoadConfig(flag.NewFlagSet("test", flag.ContinueOnError), nil, func(k string) string { return vars[k] })
 	if err != nil {
 		tb.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	m := NewMain(cfg, logs)
+	m := gateway.NewMain(cfg, logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
 		cancel()
@@ -154,7 +156,7 @@ func mustRunMainWith(tb testing.TB, setup func(m *Main), env ...map[string]strin
 	}
 	done := make(chan error, 1)
 	go func() { done <- m.Serve(ctx) }()
-	g := &gateway{Main: m, URL: "http://" + m.Addr(), Logs: logs}
+	g := &testGateway{Main: m, URL: "http://" + m.Addr(), Logs: logs}
 	var once sync.Once
 	var stopErr error
 	g.stop = func() error {
@@ -176,9 +178,9 @@ func mustRunMainWith(tb testing.TB, setup func(m *Main), env ...map[string]strin
 }
 
 // partner creates a key on the gateway's store, as `partners create` does.
-func (g *gateway) partner(tb testing.TB, scopes ...string) *client.Client {
+func (g *testGateway) partner(tb testing.TB, scopes ...string) *client.Client {
 	tb.Helper()
-	created, err := partners.New(g.store, nil, g.ring, nil).Create(context.Background(), "test", scopes)
+	created, err := partners.New(g.Store(), nil, g.Ring(), nil).Create(context.Background(), "test", scopes)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -28,8 +28,8 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/rpc"
 )
 
 // soakOp is one kind of work; run makes one call (or one batch) and

@@ -12,10 +12,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"partnergate/methods/dev"
-	"partnergate/methods/user"
 	"partnergate/client"
 	"partnergate/core/fault"
+	"partnergate/methods/dev"
+	"partnergate/methods/user"
 	"partnergate/store"
 )
 
@@ -376,7 +376,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 	// Deactivated: revealed only with the right password, and to the session.
 	// Written through the account core's store, as every method does, so
 	// the copy the checks above cached is cleared.
-	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
+	if _, err := g.Accounts().Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: "not the password"})
@@ -385,7 +385,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 	expect("login, deactivated", err, fault.UserDisabled)
 	_, err = me.UserAuthCheck(ctx)
 	expect("check, deactivated", err, fault.UserDisabled)
-	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
+	if _, err := g.Accounts().Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -401,7 +401,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 	}
 	_, err = me.UserAuthCheck(ctx)
 	expect("check after deletion", err, fault.SessionInvalid)
-	if _, err := g.store.UserByID(ctx, id); err == nil {
+	if _, err := g.Store().UserByID(ctx, id); err == nil {
 		t.Fatal("the user is still stored")
 	}
 	_, err = anon.UserAuthLogin(ctx, user.LoginParams{Login: email, Password: pw})

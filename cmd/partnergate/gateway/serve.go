@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -392,22 +391,4 @@ func (m *Main) Close() error {
 		errs = append(errs, m.store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, err := LoadConfig(fs, args, getenv)
-	if err != nil {
-		return err
-	}
-	m := NewMain(cfg, stderr)
-	defer m.Close()
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	if err := m.Listen(); err != nil {
-		return err
-	}
-	return m.Serve(ctx)
 }
