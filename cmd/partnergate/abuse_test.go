@@ -36,6 +36,7 @@ import (
 	"partnergate/store"
 
 	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 // noBackoff lifts the login throttles (for tests whose subject is not the
@@ -70,20 +71,20 @@ func processCPU() time.Duration {
 // more than the unknown one's; on Postgres that work is mostly outside the
 // process, and beside even this cheap hash it stays near 2 % (under -race).
 func TestLoginTiming(t *testing.T) {
-	bs := backends(t)
+	bs := testkit.Backends(t)
 	b := bs[len(bs)-1]
-	if b.name == "embedded" {
+	if b.Name == "embedded" {
 		// In-process SQLite (slowed further under -race) makes the known
 		// user's one extra row read weigh several per cent of a cheap hash;
 		// the comparison is made on the production store.
 		t.Skip("TestLoginTiming needs PostgreSQL and Redis (PARTNERGATE_TEST_DATABASE_URL, PARTNERGATE_TEST_REDIS_URL): SKIPPED")
 	}
 	const mem = "6144"
-	g := mustRunMainWith(t, noBackoff, b.env, looseRates, map[string]string{
+	g := mustRunMainWith(t, noBackoff, b.Env, looseRates, map[string]string{
 		"PARTNERGATE_ARGON2_MEMORY": mem, "PARTNERGATE_ARGON2_ITERATIONS": "1", "PARTNERGATE_HASH_WAIT": "60s",
 	})
 	ctx := context.Background()
-	registerPartner(t, apiCaller{base: g.URL}.withPartner(g.partner(t, "auth")), "timing@example.com")
+	registerPartner(t, apiCaller{base: g.URL}.withPartner(g.Partner(t, "auth")), "timing@example.com")
 	h := g.Handler()
 	try := func(email string) (cpu, wall time.Duration) {
 		c := &rpc.Caller{Kind: rpc.CallerPartner, PartnerKID: "pk_timing", Scopes: []string{"auth"}, IP: "127.0.0.1", RequestID: "timing"}
@@ -239,7 +240,7 @@ func TestLogCanary(t *testing.T) {
 	ctx := context.Background()
 	var cn canaries
 	anon := apiCaller{base: g.URL}.withXFF(testIP())
-	p := g.partner(t, "auth")
+	p := g.Partner(t, "auth")
 	cn.add(p.Secret)
 	partner := anon.withPartner(p)
 
@@ -469,7 +470,7 @@ func TestLogCanary(t *testing.T) {
 }
 
 // outboxBody is the newest message sent to an address.
-func outboxBody(t *testing.T, g *testGateway, to string) string {
+func outboxBody(t *testing.T, g *testkit.Gateway, to string) string {
 	t.Helper()
 	r := apiCaller{base: g.URL}.call(context.Background(), "dev.outbox.list", map[string]string{"to": to})
 	var res struct{ Messages []struct{ Body string } }
@@ -480,7 +481,7 @@ func outboxBody(t *testing.T, g *testGateway, to string) string {
 }
 
 // redisDump is every key and value in the gateway's Redis, as text.
-func redisDump(t *testing.T, g *testGateway) string {
+func redisDump(t *testing.T, g *testkit.Gateway) string {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := g.Redis().Keys(ctx, "*").Result()
@@ -516,7 +517,7 @@ func TestMassAssignment(t *testing.T) {
 	anon := apiCaller{base: g.URL}
 	id, tok := newVerifiedUser(t, g, "mass@example.com", strongPassword)
 	user := anon.withToken(tok)
-	partner := anon.withPartner(g.partner(t, "auth"))
+	partner := anon.withPartner(g.Partner(t, "auth"))
 	before, err := g.Store().UserByID(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -596,7 +597,7 @@ func TestInputLimits(t *testing.T) {
 	g := mustRunMain(t, looseRates)
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
-	partner := anon.withPartner(g.partner(t, "auth"))
+	partner := anon.withPartner(g.Partner(t, "auth"))
 	login := func(pw string) string {
 		return `{"jsonrpc":"2.0","method":"user.auth.login","params":{"login":"a@example.com","password":"` + pw + `"},"id":7}`
 	}
@@ -675,7 +676,7 @@ func TestBruteForce(t *testing.T) {
 	g := mustRunMain(t, trustLoopback, looseRates)
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
-	partner := anon.withPartner(g.partner(t, "auth"))
+	partner := anon.withPartner(g.Partner(t, "auth"))
 
 	t.Run("login: one counter per account across email, phone and namespaces", func(t *testing.T) {
 		c := anon.withXFF(testIP())
@@ -836,7 +837,7 @@ func TestCodeRateClass(t *testing.T) {
 // counts, so rotating the header does not escape the per-IP throttle.
 func TestForwardedForSpoof(t *testing.T) {
 	ctx := context.Background()
-	failuresOf := func(g *testGateway, ip string) int64 {
+	failuresOf := func(g *testkit.Gateway, ip string) int64 {
 		f, err := g.Accounts().KV.Failures(ctx, "ip:"+ip)
 		if err != nil {
 			t.Fatal(err)

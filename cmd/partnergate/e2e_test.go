@@ -19,6 +19,7 @@ import (
 	"partnergate/methods/auth"
 
 	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 const strongPassword = "correct horse battery staple"
@@ -33,10 +34,10 @@ var seed001UserMembers = []string{
 }
 
 func TestSeed001(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env)
-			c := g.partner(t, "auth")
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, b.Env)
+			c := g.Partner(t, "auth")
 			ctx := context.Background()
 
 			reg, err := c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "Ann.Lee@Example.COM", Password: strongPassword, FirstName: "Ann", LastName: "Lee"})
@@ -205,7 +206,7 @@ func TestSeed001(t *testing.T) {
 func TestPartnerSignatures(t *testing.T) {
 	g := mustRunMain(t)
 	ctx := context.Background()
-	good := g.partner(t, "auth")
+	good := g.Partner(t, "auth")
 	body := []byte(`{"jsonrpc":"2.0","method":"auth.getUserByEmailAndPassword","params":{"email":"a@example.com","password":"whatever-pass"},"id":1}`)
 
 	post := func(h map[string]string) fault.Code {
@@ -237,8 +238,8 @@ func TestPartnerSignatures(t *testing.T) {
 	}
 	now := time.Now()
 	replay := signed(good.KID, good.Secret, now, "replay-nonce-0001")
-	noScope := g.partner(t, "user")
-	revoked := g.partner(t, "auth")
+	noScope := g.Partner(t, "user")
+	revoked := g.Partner(t, "auth")
 	if err := partners.New(g.Store(), nil, g.Ring(), nil).Revoke(ctx, revoked.KID); err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +389,7 @@ func TestDevOutboxOnlyInDevMode(t *testing.T) {
 
 func TestLogsHoldNoSecrets(t *testing.T) {
 	g := mustRunMain(t)
-	c := g.partner(t, "auth")
+	c := g.Partner(t, "auth")
 	ctx := context.Background()
 	secretPw := "Canary-Password-7f3a9"
 	_, _ = c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "canary@example.com", Password: secretPw})

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"partnergate/core/fault"
+	"partnergate/internal/testkit"
 	"partnergate/rpc"
 	"partnergate/store"
 	"partnergate/store/sqlstore"
@@ -301,7 +302,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.
 	return time.Since(start)
 }
 
-func readyz(g *testGateway) (int, string) {
+func readyz(g *testkit.Gateway) (int, string) {
 	resp, err := testHTTP.Get(g.URL + "/readyz")
 	if err != nil {
 		return 0, err.Error()
@@ -363,7 +364,7 @@ func TestRedisOutage(t *testing.T) {
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
 	_, tok := newVerifiedUser(t, g, "redis-u@example.com", strongPassword)
-	p := anon.withPartner(g.partner(t, "auth"))
+	p := anon.withPartner(g.Partner(t, "auth"))
 	victim := registerPartner(t, p, "redis-victim@example.com")
 	ipGood, ipBad := testIP(), testIP()
 
@@ -435,7 +436,7 @@ func TestPostgresOutage(t *testing.T) {
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
 	_, tok := newVerifiedUser(t, g, "pg-u@example.com", strongPassword)
-	p := anon.withPartner(g.partner(t, "auth"))
+	p := anon.withPartner(g.Partner(t, "auth"))
 	ip := testIP()
 	run := uniq()
 
@@ -530,7 +531,7 @@ func TestSIGTERMMidBurst(t *testing.T) {
 	needService(t, "PARTNERGATE_TEST_DATABASE_URL and PARTNERGATE_TEST_REDIS_URL", pgURL != "" && redisURL != "")
 	env := []string{
 		"PARTNERGATE_ADDR=127.0.0.1:0", "PARTNERGATE_DATA_DIR=" + t.TempDir(),
-		"DATABASE_URL=" + freshDatabase(t, pgURL), "REDIS_URL=" + redisURL, "PARTNERGATE_SECRET_KEY=" + testKey(),
+		"DATABASE_URL=" + testkit.FreshDatabase(t, pgURL), "REDIS_URL=" + redisURL, "PARTNERGATE_SECRET_KEY=" + testKey(),
 		"PARTNERGATE_ARGON2_MEMORY=256", "PARTNERGATE_ARGON2_ITERATIONS=1", "PARTNERGATE_HASH_WAIT=5s",
 		"PARTNERGATE_TRUSTED_PROXIES=127.0.0.1/32", "PARTNERGATE_DEV=", "PARTNERGATE_RATES=" + looseRates["PARTNERGATE_RATES"],
 	}

@@ -23,6 +23,7 @@ import (
 	"partnergate/store"
 
 	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 // together runs fn(0..n-1) in n goroutines released at once and returns
@@ -65,12 +66,12 @@ func uniq() string {
 }
 
 func TestRaces(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, b.Env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
 			ctx := context.Background()
 			anon := apiCaller{base: g.URL}.withXFF(testIP())
-			partner := anon.withPartner(g.partner(t, "auth"))
+			partner := anon.withPartner(g.Partner(t, "auth"))
 			run := uniq()
 
 			t.Run("50 registrations of one email: one user, 49 already exists", func(t *testing.T) {
@@ -165,9 +166,9 @@ func TestRaces(t *testing.T) {
 				// calls interleave.
 				loose := mustRunMainWith(t, func(m *gateway.Main) {
 					m.Accounts().Throttle.FreeFailures, m.Accounts().Throttle.IPFreeFailures, m.Accounts().Throttle.HourlyAttempts = 1000, 1000, 1000
-				}, b.env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
+				}, b.Env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
 				email := "race-login-" + run + "@example.com"
-				id := registerPartner(t, apiCaller{base: loose.URL}.withPartner(loose.partner(t, "auth")), email)
+				id := registerPartner(t, apiCaller{base: loose.URL}.withPartner(loose.Partner(t, "auth")), email)
 				ip := testIP()
 				c := apiCaller{base: loose.URL}.withXFF(ip)
 				rs := together(100, func(i int) gwReply {

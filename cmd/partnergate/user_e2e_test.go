@@ -14,6 +14,7 @@ import (
 
 	"partnergate/client"
 	"partnergate/core/fault"
+	"partnergate/internal/testkit"
 	"partnergate/methods/dev"
 	"partnergate/methods/user"
 	"partnergate/store"
@@ -83,9 +84,9 @@ func call(method string, id int, params any) string {
 // a new user" posted as JSON batches (steps 2 to 7; the steps that need
 // products, tracking and the socket are covered where those are served).
 func TestSeed000Registration(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env)
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, b.Env)
 			anon := client.New(g.URL)
 			const phone = "+442071838750"
 
@@ -201,7 +202,7 @@ func TestSeed000Registration(t *testing.T) {
 			}
 
 			// The same user through seed 001's partner API: one user base.
-			p := g.partner(t, "auth")
+			p := g.Partner(t, "auth")
 			if err := p.Call(context.Background(), "auth.getUserByEmailAndPassword", map[string]string{"email": "ann@example.com", "password": "no password set"}, nil); !client.IsCode(err, int(fault.WrongCredentials)) {
 				t.Fatalf("a user without a password must not log in: %v", err)
 			}

@@ -27,6 +27,7 @@ import (
 	"partnergate/store"
 
 	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 // backupLinks records backup links when this test wires the services
@@ -50,7 +51,7 @@ var backupLinkRE = regexp.MustCompile(`https?://[^\s"]+/backup/pgb_[A-Za-z0-9_-]
 // registerUserData, the link comes from the outbox (dev.outbox.list);
 // otherwise the test registers the services on the running gateway itself
 // with a recording Notifier.
-func userDataGateway(t *testing.T, g *testGateway) func(t *testing.T, userID, email string) string {
+func userDataGateway(t *testing.T, g *testkit.Gateway) func(t *testing.T, userID, email string) string {
 	t.Helper()
 	if _, wired := g.Handler().Registry().Lookup("user.products.get"); wired {
 		return func(t *testing.T, _, email string) string {
@@ -100,7 +101,7 @@ func userDataGateway(t *testing.T, g *testGateway) func(t *testing.T, userID, em
 
 // newSessionUser stores a user with a verified email and starts a session
 // through the account core.
-func newSessionUser(t *testing.T, g *testGateway, email string) (id string, c *client.Client) {
+func newSessionUser(t *testing.T, g *testkit.Gateway, email string) (id string, c *client.Client) {
 	t.Helper()
 	ctx := context.Background()
 	id = uuid.NewString()
@@ -132,9 +133,9 @@ func wantFault(t *testing.T, err error, code fault.Code, field string) *client.E
 }
 
 func TestUserData(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env)
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, b.Env)
 			backupLink := userDataGateway(t, g)
 			ctx := context.Background()
 			const email = "Data.Owner@example.com"
@@ -255,7 +256,7 @@ func TestUserData(t *testing.T) {
 	}
 }
 
-func testProductsE2E(t *testing.T, g *testGateway, c *client.Client, uid string) {
+func testProductsE2E(t *testing.T, g *testkit.Gateway, c *client.Client, uid string) {
 	ctx := context.Background()
 	resp, err := c.CallRaw(ctx, "user.products.get", nil)
 	if err != nil {
@@ -350,7 +351,7 @@ func testProductsE2E(t *testing.T, g *testGateway, c *client.Client, uid string)
 	}
 }
 
-func testTrackingE2E(t *testing.T, g *testGateway, c *client.Client, uid string) {
+func testTrackingE2E(t *testing.T, g *testkit.Gateway, c *client.Client, uid string) {
 	ctx := context.Background()
 	full := map[string]any{
 		"webstat_visitor_id": "v-1", "webstat_fingerprint_id": "f-1", "webstat_session_id": "s-1",
@@ -416,7 +417,7 @@ func testTrackingE2E(t *testing.T, g *testGateway, c *client.Client, uid string)
 	}
 }
 
-func testWebsocketE2E(t *testing.T, g *testGateway, c *client.Client, uid string) {
+func testWebsocketE2E(t *testing.T, g *testkit.Gateway, c *client.Client, uid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var tk struct {

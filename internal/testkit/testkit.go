@@ -11,7 +11,7 @@
 // Every test that should hold on both backends ranges over Backends:
 //
 //	for _, b := range testkit.Backends(t) {
-//		t.Run(b.Name, func(t *testing.T) { g := testkit.MustRunMain(t, b.Option) ... })
+//		t.Run(b.Name, func(t *testing.T) { g := testkit.MustRunMain(t, testkit.Env(b.Env)) ... })
 //	}
 package testkit
 
@@ -29,7 +29,7 @@ import (
 	"sync"
 	"testing"
 
-	_ "github.com/lib/pq" // freshDatabase talks to the PostgreSQL server directly
+	_ "github.com/lib/pq" // FreshDatabase talks to the PostgreSQL server directly
 
 	"partnergate/client"
 	"partnergate/cmd/partnergate/gateway"
@@ -96,21 +96,26 @@ func Postgres() Option {
 
 // Backend is one place a test's state can live.
 type Backend struct {
-	Name   string // "embedded" or "postgres+redis", for t.Run
-	Option Option // give it to MustRunMain
+	Name string // "embedded" or "postgres+redis", for t.Run
+	// Env holds the settings that put a gateway on it (none for embedded);
+	// gateways started with the same Env share one database and one Redis
+	// keyspace, as the processes of one deployment do.
+	Env map[string]string
 }
 
-// Backends is the embedded default always, and Postgres + Redis when the
-// environment provides them (CI always must). When it does not, the test
-// runs embedded only and logs that the real services were skipped.
+// Backends is the embedded default always, and Postgres + Redis (a fresh
+// database, dropped when tb ends) when the environment provides them (CI
+// always must). When it does not, the test runs embedded only and logs
+// that the real services were skipped.
 func Backends(tb testing.TB) []Backend {
 	tb.Helper()
-	bs := []Backend{{Name: "embedded", Option: func(*config) {}}}
-	if pg, _ := services(tb); pg == "" {
+	bs := []Backend{{Name: "embedded", Env: map[string]string{}}}
+	pg, rd := services(tb)
+	if pg == "" {
 		tb.Log(EnvDatabaseURL + "/" + EnvRedisURL + " unset: end-to-end tests on Postgres and Redis SKIPPED, embedded only")
 		return bs
 	}
-	return append(bs, Backend{Name: "postgres+redis", Option: Postgres()})
+	return append(bs, Backend{Name: "postgres+redis", Env: postgresEnv(tb, pg, rd)})
 }
 
 // services returns the real services' addresses, or "" for both when
@@ -129,7 +134,7 @@ func services(tb testing.TB) (pg, rd string) {
 
 func postgresEnv(tb testing.TB, pg, rd string) map[string]string {
 	return map[string]string{
-		"DATABASE_URL":           freshDatabase(tb, pg),
+		"DATABASE_URL":           FreshDatabase(tb, pg),
 		"REDIS_URL":              rd,
 		"PARTNERGATE_SECRET_KEY": NewSecretKey(),
 		// Each test's keys apart: the Redis server is shared across runs.
@@ -144,8 +149,10 @@ func NewSecretKey() string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
-// freshDatabase creates a database for one test and drops it afterwards.
-func freshDatabase(tb testing.TB, admin string) string {
+// FreshDatabase creates a database on the PostgreSQL server at admin (a
+// URL whose user may CREATE DATABASE) and returns its URL; it is dropped
+// when tb ends.
+func FreshDatabase(tb testing.TB, admin string) string {
 	tb.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])

@@ -11,7 +11,7 @@ import (
 func TestKit(t *testing.T) {
 	for _, b := range testkit.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			g := testkit.MustRunMain(t, b.Option)
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
 			const email, pw = "Kit@Example.com", "correct horse battery staple"
 			id, token := g.RegisterUser(t, email, pw)
 			if r := g.CallAs(t, g.Client().WithToken(token), "user.auth.check", nil); r.Error.Status {
@@ -38,5 +38,15 @@ func TestKit(t *testing.T) {
 				t.Fatalf("users %d %v", n, err)
 			}
 		})
+	}
+}
+
+func TestPostgresOption(t *testing.T) {
+	g := testkit.MustRunMain(t, testkit.Postgres())
+	if g.Config.DatabaseURL == "" || g.Config.RedisURL == "" {
+		t.Fatalf("not on real services: %q %q", g.Config.DatabaseURL, g.Config.RedisURL)
+	}
+	if r := g.Call(t, "system.ping", nil); r.Error.Status {
+		t.Fatalf("ping: %+v", r.Error)
 	}
 }
