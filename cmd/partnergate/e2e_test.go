@@ -36,7 +36,7 @@ var seed001UserMembers = []string{
 func TestSeed001(t *testing.T) {
 	for _, b := range testkit.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			g := mustRunMain(t, b.Env)
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
 			c := g.Partner(t, "auth")
 			ctx := context.Background()
 
@@ -204,7 +204,7 @@ func TestSeed001(t *testing.T) {
 }
 
 func TestPartnerSignatures(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	ctx := context.Background()
 	good := g.Partner(t, "auth")
 	body := []byte(`{"jsonrpc":"2.0","method":"auth.getUserByEmailAndPassword","params":{"email":"a@example.com","password":"whatever-pass"},"id":1}`)
@@ -295,7 +295,7 @@ func TestPartnerSignatures(t *testing.T) {
 }
 
 func TestServiceEndpoints(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(g.URL + path)
 		if err != nil {
@@ -314,7 +314,7 @@ func TestServiceEndpoints(t *testing.T) {
 	if s, b := get("/readyz"); s != 200 || !strings.Contains(b, "ready") {
 		t.Errorf("readyz %d %s", s, b)
 	}
-	if _, err := client.New(g.URL).SystemPing(context.Background()); err != nil {
+	if _, err := g.Client().SystemPing(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if s, b := get("/metrics"); s != 200 || !strings.Contains(b, `partnergate_rpc_calls_total{method="system.ping"} 1`) ||
@@ -348,7 +348,7 @@ func TestServiceEndpoints(t *testing.T) {
 	if !reflect.DeepEqual(names, want) || len(want) < 7 {
 		t.Errorf("openrpc methods %v", names)
 	}
-	disc, err := client.New(g.URL).RPCDiscover(context.Background())
+	disc, err := g.Client().RPCDiscover(context.Background())
 	if err != nil || string(disc) != doc {
 		t.Errorf("rpc.discover differs from /openrpc.json: %v", err)
 	}
@@ -357,7 +357,7 @@ func TestServiceEndpoints(t *testing.T) {
 // TestClientCoversRegistry fails when a method is registered without a typed
 // client method.
 func TestClientCoversRegistry(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	ct := reflect.TypeFor[*client.Client]()
 	for _, m := range g.Handler().Registry().Methods() {
 		var b strings.Builder
@@ -377,8 +377,8 @@ func TestClientCoversRegistry(t *testing.T) {
 }
 
 func TestDevOutboxOnlyInDevMode(t *testing.T) {
-	g := mustRunMain(t, map[string]string{"PARTNERGATE_DEV": "false"})
-	resp, err := client.New(g.URL).CallRaw(context.Background(), "dev.outbox.list", map[string]string{"to": "a@example.com"})
+	g := testkit.MustRunMain(t, testkit.Env(map[string]string{"PARTNERGATE_DEV": "false"}))
+	resp, err := g.Client().CallRaw(context.Background(), "dev.outbox.list", map[string]string{"to": "a@example.com"})
 	if err != nil || resp.Error == nil || resp.Error.Code != -32601 {
 		t.Fatalf("%+v %v", resp, err)
 	}
@@ -388,14 +388,14 @@ func TestDevOutboxOnlyInDevMode(t *testing.T) {
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	c := g.Partner(t, "auth")
 	ctx := context.Background()
 	secretPw := "Canary-Password-7f3a9"
 	_, _ = c.AuthRegisterUser(ctx, auth.RegisterUserParams{Email: "canary@example.com", Password: secretPw})
 	_, _ = c.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "canary@example.com", Password: secretPw})
 	_, _ = c.AuthGetUserByEmailAndPassword(ctx, auth.GetUserParams{Email: "canary@example.com", Password: secretPw + "x"})
-	_, _ = client.New(g.URL).WithToken("pgs_CanaryToken").SystemPing(ctx)
+	_, _ = g.Client().WithToken("pgs_CanaryToken").SystemPing(ctx)
 	logs := g.Logs.String()
 	for _, s := range []string{secretPw, c.Secret, "CanaryToken", "canary@example.com"} {
 		if strings.Contains(logs, s) {
