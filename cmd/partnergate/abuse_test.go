@@ -29,19 +29,22 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/rpc"
-	"partnergate/core/fault"
 	"partnergate/store"
+
+	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 // noBackoff lifts the login throttles (for tests whose subject is not the
 // throttle).
-func noBackoff(m *Main) {
-	m.accounts.Throttle.FreeFailures = 1 << 40
-	m.accounts.Throttle.IPFreeFailures = 1 << 40
-	m.accounts.Throttle.HourlyAttempts = 1 << 40
+func noBackoff(m *gateway.Main) {
+	m.Accounts().Throttle.FreeFailures = 1 << 40
+	m.Accounts().Throttle.IPFreeFailures = 1 << 40
+	m.Accounts().Throttle.HourlyAttempts = 1 << 40
 }
 
 // processCPU is the CPU time the whole test process has used: the
@@ -68,20 +71,20 @@ func processCPU() time.Duration {
 // more than the unknown one's; on Postgres that work is mostly outside the
 // process, and beside even this cheap hash it stays near 2 % (under -race).
 func TestLoginTiming(t *testing.T) {
-	bs := backends(t)
+	bs := testkit.Backends(t)
 	b := bs[len(bs)-1]
-	if b.name == "embedded" {
+	if b.Name == "embedded" {
 		// In-process SQLite (slowed further under -race) makes the known
 		// user's one extra row read weigh several per cent of a cheap hash;
 		// the comparison is made on the production store.
 		t.Skip("TestLoginTiming needs PostgreSQL and Redis (PARTNERGATE_TEST_DATABASE_URL, PARTNERGATE_TEST_REDIS_URL): SKIPPED")
 	}
 	const mem = "6144"
-	g := mustRunMainWith(t, noBackoff, b.env, looseRates, map[string]string{
+	g := mustRunMainWith(t, noBackoff, b.Env, looseRates, map[string]string{
 		"PARTNERGATE_ARGON2_MEMORY": mem, "PARTNERGATE_ARGON2_ITERATIONS": "1", "PARTNERGATE_HASH_WAIT": "60s",
 	})
 	ctx := context.Background()
-	registerPartner(t, apiCaller{base: g.URL}.withPartner(g.partner(t, "auth")), "timing@example.com")
+	registerPartner(t, apiCaller{base: g.URL}.withPartner(g.Partner(t, "auth")), "timing@example.com")
 	h := g.Handler()
 	try := func(email string) (cpu, wall time.Duration) {
 		c := &rpc.Caller{Kind: rpc.CallerPartner, PartnerKID: "pk_timing", Scopes: []string{"auth"}, IP: "127.0.0.1", RequestID: "timing"}
@@ -237,7 +240,7 @@ func TestLogCanary(t *testing.T) {
 	ctx := context.Background()
 	var cn canaries
 	anon := apiCaller{base: g.URL}.withXFF(testIP())
-	p := g.partner(t, "auth")
+	p := g.Partner(t, "auth")
 	cn.add(p.Secret)
 	partner := anon.withPartner(p)
 
@@ -453,12 +456,12 @@ func TestLogCanary(t *testing.T) {
 		t.Errorf("Redis holds %d secrets in clear: %q", len(hits), hits)
 	}
 	// SECURITY.md 23: every Redis key the flows left has a TTL.
-	keys, err := g.redis.Keys(ctx, "*").Result()
+	keys, err := g.Redis().Keys(ctx, "*").Result()
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("redis keys: %d %v", len(keys), err)
 	}
 	for _, k := range keys {
-		if ttl := g.redis.PTTL(ctx, k).Val(); ttl <= 0 {
+		if ttl := g.Redis().PTTL(ctx, k).Val(); ttl <= 0 {
 			t.Errorf("redis key %q has no TTL (%s)", k, ttl)
 		}
 	}
@@ -467,7 +470,7 @@ func TestLogCanary(t *testing.T) {
 }
 
 // outboxBody is the newest message sent to an address.
-func outboxBody(t *testing.T, g *gateway, to string) string {
+func outboxBody(t *testing.T, g *testkit.Gateway, to string) string {
 	t.Helper()
 	r := apiCaller{base: g.URL}.call(context.Background(), "dev.outbox.list", map[string]string{"to": to})
 	var res struct{ Messages []struct{ Body string } }
@@ -478,27 +481,27 @@ func outboxBody(t *testing.T, g *gateway, to string) string {
 }
 
 // redisDump is every key and value in the gateway's Redis, as text.
-func redisDump(t *testing.T, g *gateway) string {
+func redisDump(t *testing.T, g *testkit.Gateway) string {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := g.redis.Keys(ctx, "*").Result()
+	keys, err := g.Redis().Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	for _, k := range keys {
 		b.WriteString(k + "\n")
-		switch g.redis.Type(ctx, k).Val() {
+		switch g.Redis().Type(ctx, k).Val() {
 		case "string":
-			b.WriteString(g.redis.Get(ctx, k).Val())
+			b.WriteString(g.Redis().Get(ctx, k).Val())
 		case "hash":
-			fmt.Fprint(&b, g.redis.HGetAll(ctx, k).Val())
+			fmt.Fprint(&b, g.Redis().HGetAll(ctx, k).Val())
 		case "zset":
-			fmt.Fprint(&b, g.redis.ZRange(ctx, k, 0, -1).Val())
+			fmt.Fprint(&b, g.Redis().ZRange(ctx, k, 0, -1).Val())
 		case "set":
-			fmt.Fprint(&b, g.redis.SMembers(ctx, k).Val())
+			fmt.Fprint(&b, g.Redis().SMembers(ctx, k).Val())
 		case "list":
-			fmt.Fprint(&b, g.redis.LRange(ctx, k, 0, -1).Val())
+			fmt.Fprint(&b, g.Redis().LRange(ctx, k, 0, -1).Val())
 		}
 		b.WriteString("\n")
 	}
@@ -514,8 +517,8 @@ func TestMassAssignment(t *testing.T) {
 	anon := apiCaller{base: g.URL}
 	id, tok := newVerifiedUser(t, g, "mass@example.com", strongPassword)
 	user := anon.withToken(tok)
-	partner := anon.withPartner(g.partner(t, "auth"))
-	before, err := g.store.UserByID(ctx, id)
+	partner := anon.withPartner(g.Partner(t, "auth"))
+	before, err := g.Store().UserByID(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,11 +573,11 @@ func TestMassAssignment(t *testing.T) {
 		}
 	}
 	for i := 1; i <= 10; i++ {
-		if _, err := g.store.UserByIdentifier(ctx, store.KindEmail, fmt.Sprintf("mass-%d@example.com", i)); err == nil {
+		if _, err := g.Store().UserByIdentifier(ctx, store.KindEmail, fmt.Sprintf("mass-%d@example.com", i)); err == nil {
 			t.Errorf("mass-%d@example.com was registered", i)
 		}
 	}
-	after, err := g.store.UserByID(ctx, id)
+	after, err := g.Store().UserByID(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,7 +597,7 @@ func TestInputLimits(t *testing.T) {
 	g := mustRunMain(t, looseRates)
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
-	partner := anon.withPartner(g.partner(t, "auth"))
+	partner := anon.withPartner(g.Partner(t, "auth"))
 	login := func(pw string) string {
 		return `{"jsonrpc":"2.0","method":"user.auth.login","params":{"login":"a@example.com","password":"` + pw + `"},"id":7}`
 	}
@@ -673,7 +676,7 @@ func TestBruteForce(t *testing.T) {
 	g := mustRunMain(t, trustLoopback, looseRates)
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
-	partner := anon.withPartner(g.partner(t, "auth"))
+	partner := anon.withPartner(g.Partner(t, "auth"))
 
 	t.Run("login: one counter per account across email, phone and namespaces", func(t *testing.T) {
 		c := anon.withXFF(testIP())
@@ -800,7 +803,7 @@ func TestBruteForce(t *testing.T) {
 			mustCode(t, u.call(ctx, "user.auth.delete_done", map[string]string{"code": wrongCode(code)}), int(fault.CodeInvalid), "guess")
 		}
 		mustCode(t, u.call(ctx, "user.auth.delete_done", map[string]string{"code": code}), int(fault.CodeInvalid), "the right deletion code after 5 wrong")
-		if _, err := g.store.UserByID(ctx, id); err != nil {
+		if _, err := g.Store().UserByID(ctx, id); err != nil {
 			t.Fatalf("the account went: %v", err)
 		}
 	})
@@ -834,8 +837,8 @@ func TestCodeRateClass(t *testing.T) {
 // counts, so rotating the header does not escape the per-IP throttle.
 func TestForwardedForSpoof(t *testing.T) {
 	ctx := context.Background()
-	failuresOf := func(g *gateway, ip string) int64 {
-		f, err := g.accounts.KV.Failures(ctx, "ip:"+ip)
+	failuresOf := func(g *testkit.Gateway, ip string) int64 {
+		f, err := g.Accounts().KV.Failures(ctx, "ip:"+ip)
 		if err != nil {
 			t.Fatal(err)
 		}

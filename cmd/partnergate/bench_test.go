@@ -81,7 +81,7 @@ var defaultArgonEnv = map[string]string{
 // argon2id parameters, 32 concurrent callers, one user.
 func BenchmarkLoginGateway(b *testing.B) {
 	g := mustRunMain(b, defaultArgonEnv)
-	c := g.partner(b, "auth")
+	c := g.Partner(b, "auth")
 	ctx := context.Background()
 	if _, err := client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: "bench@example.com", Password: strongPassword}); err != nil {
 		b.Fatal(err)

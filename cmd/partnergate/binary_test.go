@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"partnergate/client"
+	"partnergate/internal/testkit"
 	"partnergate/methods/auth/authwire"
 )
 
@@ -51,7 +52,7 @@ type process struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan error
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 }
 
 func startBinary(t *testing.T, env []string) *process {
@@ -65,7 +66,7 @@ func startBinary(t *testing.T, env []string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1), logs: &syncBuffer{}}
+	p := &process{cmd: cmd, done: make(chan error, 1), logs: &testkit.LogBuffer{}}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)

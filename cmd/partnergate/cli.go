@@ -12,32 +12,48 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"partnergate/client"
+	"partnergate/cmd/partnergate/gateway"
 	"partnergate/core/accounts"
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/core/products"
-	"partnergate/client"
-	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
 )
 
 // openAdmin opens what the administrative commands need: the SQL store and
 // the keys, not Redis, so they work beside running servers in embedded mode.
-func openAdmin(ctx context.Context, fs *flag.FlagSet, args []string, getenv func(string) string, stderr io.Writer) (*Main, error) {
+func openAdmin(ctx context.Context, fs *flag.FlagSet, args []string, getenv func(string) string, stderr io.Writer) (*gateway.Main, error) {
 	fs.SetOutput(stderr)
-	cfg, err := LoadConfig(fs, args, getenv)
+	cfg, err := gateway.LoadConfig(fs, args, getenv)
 	if err != nil {
 		return nil, err
 	}
 	cfg.LogLevel = "warn"
-	m := NewMain(cfg, stderr)
-	if err := m.openRing(); err != nil {
-		return nil, err
-	}
-	if err := m.openStore(ctx); err != nil {
+	m := gateway.NewMain(cfg, stderr)
+	if err := m.OpenStore(ctx); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := gateway.LoadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	m := gateway.NewMain(cfg, stderr)
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if err := m.Listen(); err != nil {
+		return err
+	}
+	return m.Serve(ctx)
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -46,7 +62,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer m.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.store.Dialect())
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.Store().Dialect())
 	return nil
 }
 
@@ -63,7 +79,7 @@ func runPartners(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer m.Close()
-	ps := partners.New(m.store, nil, m.ring, nil)
+	ps := partners.New(m.Store(), nil, m.Ring(), nil)
 	switch sub {
 	case "create":
 		sc := strings.FieldsFunc(*scopes, func(r rune) bool { return r == ',' || r == ' ' })
@@ -122,7 +138,7 @@ func runProducts(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer m.Close()
-	if err := (&products.Service{Store: m.store, Log: m.Log}).Put(ctx, p); err != nil {
+	if err := (&products.Service{Store: m.Store(), Log: m.Log}).Put(ctx, p); err != nil {
 		if fe, ok := fault.As(err); ok && len(fe.Fields) > 0 {
 			return fmt.Errorf("%s %v", fe.Message, fe.Fields)
 		}
@@ -148,11 +164,11 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("--email: %w", err)
 	}
-	u, err := m.store.UserByIdentifier(ctx, store.KindEmail, e.Norm)
+	u, err := m.Store().UserByIdentifier(ctx, store.KindEmail, e.Norm)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", *email, err)
 	}
-	if err := m.store.SetUserRole(ctx, u.ID, *role); err != nil {
+	if err := m.Store().SetUserRole(ctx, u.ID, *role); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "user %s now has role %q\n", u.ID, *role)

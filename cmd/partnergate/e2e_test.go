@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"partnergate/client"
+	"partnergate/cmd/partnergate/gateway"
 	"partnergate/core/fault"
 	"partnergate/core/partners"
+	"partnergate/internal/testkit"
 	"partnergate/methods/auth/authwire"
 	"partnergate/methods/system/systemwire"
 )
@@ -34,10 +36,10 @@ var seed001UserMembers = []string{
 }
 
 func TestSeed001(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env)
-			c := g.partner(t, "auth")
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
+			c := g.Partner(t, "auth")
 			ctx := context.Background()
 
 			reg, err := client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: "Ann.Lee@Example.COM", Password: strongPassword, FirstName: "Ann", LastName: "Lee"})
@@ -135,7 +137,7 @@ func TestSeed001(t *testing.T) {
 			})
 
 			t.Run("nothing changes on refusal", func(t *testing.T) {
-				n, err := g.store.CountUsers(ctx)
+				n, err := g.Store().CountUsers(ctx)
 				if err != nil || n != 1 {
 					t.Fatalf("users %d %v", n, err)
 				}
@@ -204,9 +206,9 @@ func TestSeed001(t *testing.T) {
 }
 
 func TestPartnerSignatures(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	ctx := context.Background()
-	good := g.partner(t, "auth")
+	good := g.Partner(t, "auth")
 	body := []byte(`{"jsonrpc":"2.0","method":"auth.getUserByEmailAndPassword","params":{"email":"a@example.com","password":"whatever-pass"},"id":1}`)
 
 	post := func(h map[string]string) fault.Code {
@@ -238,9 +240,9 @@ func TestPartnerSignatures(t *testing.T) {
 	}
 	now := time.Now()
 	replay := signed(good.KID, good.Secret, now, "replay-nonce-0001")
-	noScope := g.partner(t, "user")
-	revoked := g.partner(t, "auth")
-	if err := partners.New(g.store, nil, g.ring, nil).Revoke(ctx, revoked.KID); err != nil {
+	noScope := g.Partner(t, "user")
+	revoked := g.Partner(t, "auth")
+	if err := partners.New(g.Store(), nil, g.Ring(), nil).Revoke(ctx, revoked.KID); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -295,7 +297,7 @@ func TestPartnerSignatures(t *testing.T) {
 }
 
 func TestServiceEndpoints(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(g.URL + path)
 		if err != nil {
@@ -351,7 +353,7 @@ func TestServiceEndpoints(t *testing.T) {
 		names = append(names, m.Name)
 	}
 	var want []string
-	for _, m := range g.handler.Registry().Methods() {
+	for _, m := range g.Handler().Registry().Methods() {
 		want = append(want, m.Name)
 	}
 	if !reflect.DeepEqual(names, want) || len(want) < 7 {
@@ -368,9 +370,9 @@ func TestServiceEndpoints(t *testing.T) {
 // calling it through client.Call[R] could then name the type only by linking
 // the server. Empty params need no type on the client side.
 func TestWireTypesCoverRegistry(t *testing.T) {
-	g := mustRunMain(t)
+	g := testkit.MustRunMain(t)
 	wire := regexp.MustCompile(`^partnergate/methods/[a-z0-9]+/[a-z0-9]+wire$`)
-	for _, m := range g.handler.Registry().Methods() {
+	for _, m := range g.Handler().Registry().Methods() {
 		for role, typ := range map[string]reflect.Type{"params": m.Params(), "result": m.Result()} {
 			for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
 				typ = typ.Elem()
@@ -389,19 +391,19 @@ func TestWireTypesCoverRegistry(t *testing.T) {
 }
 
 func TestDevOutboxOnlyInDevMode(t *testing.T) {
-	g := mustRunMain(t, map[string]string{"PARTNERGATE_DEV": "false"})
+	g := testkit.MustRunMain(t, testkit.Env(map[string]string{"PARTNERGATE_DEV": "false"}))
 	resp, err := client.New(g.URL).CallRaw(context.Background(), "dev.outbox.list", map[string]string{"to": "a@example.com"})
 	if err != nil || resp.Error == nil || resp.Error.Code != -32601 {
 		t.Fatalf("%+v %v", resp, err)
 	}
-	if _, err := LoadConfig(flagSet(), nil, envOf(map[string]string{"PARTNERGATE_DEV": "1", "PARTNERGATE_ADDR": "0.0.0.0:8080"})); err == nil {
+	if _, err := gateway.LoadConfig(flagSet(), nil, envOf(map[string]string{"PARTNERGATE_DEV": "1", "PARTNERGATE_ADDR": "0.0.0.0:8080"})); err == nil {
 		t.Fatal("dev mode accepted on a non-loopback address")
 	}
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {
-	g := mustRunMain(t)
-	c := g.partner(t, "auth")
+	g := testkit.MustRunMain(t)
+	c := g.Partner(t, "auth")
 	ctx := context.Background()
 	secretPw := "Canary-Password-7f3a9"
 	_, _ = client.Call[authwire.RegisterUserResult](ctx, c, "auth.registerUser", authwire.RegisterUserParams{Email: "canary@example.com", Password: secretPw})

@@ -24,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/internal/testkit"
+	"partnergate/rpc"
 	"partnergate/store"
 	"partnergate/store/sqlstore"
 	"partnergate/store/usercache"
@@ -301,7 +302,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.
 	return time.Since(start)
 }
 
-func readyz(g *gateway) (int, string) {
+func readyz(g *testkit.Gateway) (int, string) {
 	resp, err := testHTTP.Get(g.URL + "/readyz")
 	if err != nil {
 		return 0, err.Error()
@@ -363,7 +364,7 @@ func TestRedisOutage(t *testing.T) {
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
 	_, tok := newVerifiedUser(t, g, "redis-u@example.com", strongPassword)
-	p := anon.withPartner(g.partner(t, "auth"))
+	p := anon.withPartner(g.Partner(t, "auth"))
 	victim := registerPartner(t, p, "redis-victim@example.com")
 	ipGood, ipBad := testIP(), testIP()
 
@@ -417,7 +418,7 @@ func TestRedisOutage(t *testing.T) {
 			wrong++
 		}
 	}
-	f, err := g.accounts.KV.Failures(ctx, "u:"+victim)
+	f, err := g.Accounts().KV.Failures(ctx, "u:"+victim)
 	if err != nil || f.Count < int64(wrong) || wrong == 0 {
 		t.Fatalf("victim's counter %d (%v), wrong-password answers %d", f.Count, err, wrong)
 	}
@@ -435,7 +436,7 @@ func TestPostgresOutage(t *testing.T) {
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
 	_, tok := newVerifiedUser(t, g, "pg-u@example.com", strongPassword)
-	p := anon.withPartner(g.partner(t, "auth"))
+	p := anon.withPartner(g.Partner(t, "auth"))
 	ip := testIP()
 	run := uniq()
 
@@ -512,7 +513,7 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatal("no registration acknowledged")
 	}
 	for _, email := range acked {
-		if _, err := g.store.UserByIdentifier(ctx, store.KindEmail, email); err != nil {
+		if _, err := g.Store().UserByIdentifier(ctx, store.KindEmail, email); err != nil {
 			t.Fatalf("acknowledged registration %s lost: %v", email, err)
 		}
 	}
@@ -530,7 +531,7 @@ func TestSIGTERMMidBurst(t *testing.T) {
 	needService(t, "PARTNERGATE_TEST_DATABASE_URL and PARTNERGATE_TEST_REDIS_URL", pgURL != "" && redisURL != "")
 	env := []string{
 		"PARTNERGATE_ADDR=127.0.0.1:0", "PARTNERGATE_DATA_DIR=" + t.TempDir(),
-		"DATABASE_URL=" + freshDatabase(t, pgURL), "REDIS_URL=" + redisURL, "PARTNERGATE_SECRET_KEY=" + testKey(),
+		"DATABASE_URL=" + testkit.FreshDatabase(t, pgURL), "REDIS_URL=" + redisURL, "PARTNERGATE_SECRET_KEY=" + testKey(),
 		"PARTNERGATE_ARGON2_MEMORY=256", "PARTNERGATE_ARGON2_ITERATIONS=1", "PARTNERGATE_HASH_WAIT=5s",
 		"PARTNERGATE_TRUSTED_PROXIES=127.0.0.1/32", "PARTNERGATE_DEV=", "PARTNERGATE_RATES=" + looseRates["PARTNERGATE_RATES"],
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"partnergate/cmd/partnergate/gateway"
 )
 
 // Build information, set with -ldflags "-X main.version=… -X main.commit=…".
@@ -26,6 +28,7 @@ func main() {
 	// Log times, audit events' included, are UTC whatever the host's time
 	// zone (SECURITY.md 20); zerolog keeps this setting process-wide.
 	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
+	gateway.SetBuild(version, commit)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()

@@ -26,6 +26,7 @@ import (
 	"partnergate/core/accounts"
 	"partnergate/core/fault"
 	"partnergate/core/partners"
+	"partnergate/internal/testkit"
 	"partnergate/rpc"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -284,7 +285,7 @@ func mergeEnv(ms ...map[string]string) map[string]string {
 
 // outboxCode reads the newest code sent to an address (its normalised
 // form) from the dev outbox, waiting briefly for it.
-func outboxCode(t testing.TB, g *gateway, to string) string {
+func outboxCode(t testing.TB, g *testkit.Gateway, to string) string {
 	t.Helper()
 	var last gwReply
 	for i := 0; i < 50; i++ {
@@ -304,7 +305,7 @@ func outboxCode(t testing.TB, g *gateway, to string) string {
 }
 
 // outboxCount is how many messages were queued for an address.
-func outboxCount(t testing.TB, g *gateway, to string) int {
+func outboxCount(t testing.TB, g *testkit.Gateway, to string) int {
 	t.Helper()
 	r := apiCaller{base: g.URL}.call(context.Background(), "dev.outbox.list", map[string]string{"to": to})
 	var res struct {
@@ -318,7 +319,7 @@ func outboxCount(t testing.TB, g *gateway, to string) int {
 
 // newVerifiedUser registers a user through seed 000 (registration, the
 // emailed code, verify) and returns its id and session token.
-func newVerifiedUser(t testing.TB, g *gateway, email, password string) (id, token string) {
+func newVerifiedUser(t testing.TB, g *testkit.Gateway, email, password string) (id, token string) {
 	t.Helper()
 	ctx := context.Background()
 	anon := apiCaller{base: g.URL}
@@ -340,13 +341,13 @@ func newVerifiedUser(t testing.TB, g *gateway, email, password string) (id, toke
 // expiredSession makes a well-formed session for userID whose absolute
 // lifetime ended an hour ago: it was created, 31 days back, by a KV whose
 // clock says so, exactly as the gateway would have created it then.
-func expiredSession(t testing.TB, g *gateway, userID string) string {
+func expiredSession(t testing.TB, g *testkit.Gateway, userID string) string {
 	t.Helper()
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	token := "pgs_" + base64.RawURLEncoding.EncodeToString(b[:])
 	then := time.Now().Add(-31 * 24 * time.Hour)
-	old := kv.New(g.redis, kv.WithClock(func() time.Time { return then }))
+	old := kv.New(g.Redis(), kv.WithClock(func() time.Time { return then }))
 	err := old.CreateSession(context.Background(), store.Session{
 		TokenHash: accounts.HashToken(token), UserID: userID, ExpiresAt: then.Add(30*24*time.Hour - time.Hour),
 	}, 14*24*time.Hour)
@@ -415,24 +416,24 @@ func TestAccessMatrix(t *testing.T) {
 	_, tokA := newVerifiedUser(t, g, "matrix-a@example.com", strongPassword)
 	_, tokB := newVerifiedUser(t, g, "matrix-b@example.com", strongPassword)
 	adminID, tokAdmin := newVerifiedUser(t, g, "matrix-admin@example.com", strongPassword)
-	if err := g.store.SetUserRole(ctx, adminID, "admin"); err != nil {
+	if err := g.Store().SetUserRole(ctx, adminID, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	_, tokRevoked := newVerifiedUser(t, g, "matrix-revoked@example.com", strongPassword)
-	if err := g.accounts.EndSession(ctx, accounts.HashToken(tokRevoked)); err != nil {
+	if err := g.Accounts().EndSession(ctx, accounts.HashToken(tokRevoked)); err != nil {
 		t.Fatal(err)
 	}
 	expiredID, _ := newVerifiedUser(t, g, "matrix-expired@example.com", strongPassword)
 	tokExpired := expiredSession(t, g, expiredID)
 
-	noScope := g.partner(t, "matrixnone")
-	everything := g.partner(t, "*")
+	noScope := g.Partner(t, "matrixnone")
+	everything := g.Partner(t, "*")
 	byNamespace := map[string]*client.Client{}
 	nsPartner := func(method string) apiCaller {
 		ns, _, _ := strings.Cut(method, ".")
 		p, ok := byNamespace[ns]
 		if !ok {
-			p = g.partner(t, ns)
+			p = g.Partner(t, ns)
 			byNamespace[ns] = p
 		}
 		return anon.withPartner(p)
@@ -453,7 +454,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"expired session", func(string) apiCaller { return anon.withToken(tokExpired) }},
 	}
 
-	methods := g.handler.Registry().Methods()
+	methods := g.Handler().Registry().Methods()
 	if len(methods) < 10 {
 		t.Fatalf("only %d methods registered", len(methods))
 	}
@@ -555,7 +556,7 @@ func TestOtherUsersObjects(t *testing.T) {
 			t.Fatalf("B deleting with A's code: %v", r)
 		}
 		for _, id := range []string{idA, idB} {
-			if _, err := g.store.UserByID(ctx, id); err != nil {
+			if _, err := g.Store().UserByID(ctx, id); err != nil {
 				t.Fatalf("user %s after B's attempt: %v", id, err)
 			}
 		}
@@ -591,12 +592,12 @@ func TestOtherUsersObjects(t *testing.T) {
 // admin role only takes effect in a session started after it; before the
 // grant the user's admin calls are refused, after it the old token is dead.
 func TestRoleChangeEndsSessions(t *testing.T) {
-	bs := backends(t)
+	bs := testkit.Backends(t)
 	b := bs[len(bs)-1]
-	if b.name == "embedded" {
+	if b.Name == "embedded" {
 		t.Skip("needs a shared Redis (PARTNERGATE_TEST_REDIS_URL): the CLI cannot reach an in-process one")
 	}
-	env := mergeEnv(b.env, map[string]string{"PARTNERGATE_REDIS_PREFIX": "grant" + uniq() + ":"})
+	env := mergeEnv(b.Env, map[string]string{"PARTNERGATE_REDIS_PREFIX": "grant" + uniq() + ":"})
 	g := mustRunMain(t, env, looseRates)
 	ctx := context.Background()
 	email := "grant-" + uniq() + "@example.com"

@@ -21,6 +21,9 @@ import (
 
 	"partnergate/core/fault"
 	"partnergate/store"
+
+	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 // together runs fn(0..n-1) in n goroutines released at once and returns
@@ -63,17 +66,17 @@ func uniq() string {
 }
 
 func TestRaces(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, b.Env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
 			ctx := context.Background()
 			anon := apiCaller{base: g.URL}.withXFF(testIP())
-			partner := anon.withPartner(g.partner(t, "auth"))
+			partner := anon.withPartner(g.Partner(t, "auth"))
 			run := uniq()
 
 			t.Run("50 registrations of one email: one user, 49 already exists", func(t *testing.T) {
 				email := "race-reg-" + run + "@example.com"
-				before, err := g.store.CountUsers(ctx)
+				before, err := g.Store().CountUsers(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,11 +100,11 @@ func TestRaces(t *testing.T) {
 						t.Fatalf("not a clean refusal: %v", r)
 					}
 				}
-				after, err := g.store.CountUsers(ctx)
+				after, err := g.Store().CountUsers(ctx)
 				if err != nil || after != before+1 {
 					t.Fatalf("users %d → %d (%v)", before, after, err)
 				}
-				if _, err := g.store.UserByIdentifier(ctx, store.KindEmail, email); err != nil {
+				if _, err := g.Store().UserByIdentifier(ctx, store.KindEmail, email); err != nil {
 					t.Fatal(err)
 				}
 			})
@@ -161,11 +164,11 @@ func TestRaces(t *testing.T) {
 				// every attempt reaches the password check: the subject is
 				// the counter, which must lose no increment however the
 				// calls interleave.
-				loose := mustRunMainWith(t, func(m *Main) {
-					m.accounts.Throttle.FreeFailures, m.accounts.Throttle.IPFreeFailures, m.accounts.Throttle.HourlyAttempts = 1000, 1000, 1000
-				}, b.env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
+				loose := mustRunMainWith(t, func(m *gateway.Main) {
+					m.Accounts().Throttle.FreeFailures, m.Accounts().Throttle.IPFreeFailures, m.Accounts().Throttle.HourlyAttempts = 1000, 1000, 1000
+				}, b.Env, looseRates, trustLoopback, map[string]string{"PARTNERGATE_HASH_WAIT": "60s"})
 				email := "race-login-" + run + "@example.com"
-				id := registerPartner(t, apiCaller{base: loose.URL}.withPartner(loose.partner(t, "auth")), email)
+				id := registerPartner(t, apiCaller{base: loose.URL}.withPartner(loose.Partner(t, "auth")), email)
 				ip := testIP()
 				c := apiCaller{base: loose.URL}.withXFF(ip)
 				rs := together(100, func(i int) gwReply {
@@ -175,7 +178,7 @@ func TestRaces(t *testing.T) {
 					t.Fatalf("outcomes by code: %v (want 100 × %d)", got, fault.WrongCredentials)
 				}
 				for subject, want := range map[string]int64{"u:" + id: 100, "ip:" + ip: 100} {
-					f, err := loose.accounts.KV.Failures(ctx, subject)
+					f, err := loose.Accounts().KV.Failures(ctx, subject)
 					if err != nil || f.Count != want {
 						t.Fatalf("counter %s = %d (%v), want %d", subject, f.Count, err, want)
 					}
@@ -202,7 +205,7 @@ func TestRaces(t *testing.T) {
 					t.Fatalf("outcomes by code: %v in %s (want only %d and %d, 5 to %d of the former)",
 						got, took.Round(time.Millisecond), fault.WrongCredentials, fault.Throttled, allowed)
 				}
-				f, err := g.accounts.KV.Failures(ctx, "u:"+id)
+				f, err := g.Accounts().KV.Failures(ctx, "u:"+id)
 				if err != nil || f.Count < int64(wrong) || f.Count > 100 {
 					t.Fatalf("counter %d (%v), with %d wrong-password answers", f.Count, err, wrong)
 				}

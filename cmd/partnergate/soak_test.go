@@ -28,8 +28,9 @@ import (
 	"testing"
 	"time"
 
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/internal/testkit"
+	"partnergate/rpc"
 )
 
 // soakOp is one kind of work; run makes one call (or one batch) and
@@ -220,7 +221,7 @@ func TestSoak(t *testing.T) {
 	// proxy with addresses of their own, as real traffic would.
 	env := []string{
 		"PARTNERGATE_ADDR=127.0.0.1:0", "PARTNERGATE_DATA_DIR=" + t.TempDir(), "PARTNERGATE_DEV=true",
-		"DATABASE_URL=" + freshDatabase(t, pgURL), "REDIS_URL=" + redisURL, "PARTNERGATE_SECRET_KEY=" + testKey(),
+		"DATABASE_URL=" + testkit.FreshDatabase(t, pgURL), "REDIS_URL=" + redisURL, "PARTNERGATE_SECRET_KEY=" + testKey(),
 		"PARTNERGATE_TRUSTED_PROXIES=127.0.0.1/32",
 	}
 	proc := startBinary(t, env)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,95 +12,36 @@ import (
 
 	"partnergate/client"
 	"partnergate/core/fault"
-	"partnergate/methods/dev/devwire"
+	"partnergate/internal/testkit"
 	"partnergate/methods/user/userwire"
 	"partnergate/store"
 )
 
 var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
 
-// lastCode reads the newest code sent to an address from the dev outbox.
-func lastCode(t *testing.T, c *client.Client, to string) string {
-	t.Helper()
-	res, err := client.Call[devwire.OutboxResult](context.Background(), c, "dev.outbox.list", devwire.OutboxParams{To: to})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Messages) == 0 {
-		t.Fatalf("no message to %s", to)
-	}
-	code := sixDigits.FindString(res.Messages[0].Body)
-	if code == "" {
-		t.Fatalf("no code in the message to %s", to)
-	}
-	return code
-}
-
-// rawBatch posts a JSON batch and returns each response's envelope.
-func rawBatch(t *testing.T, url, token string, calls ...string) []envelopeOf {
-	t.Helper()
-	c := client.New(url).WithToken(token)
-	status, body, err := c.Post(context.Background(), "/rpc", []byte("["+strings.Join(calls, ",")+"]"))
-	if err != nil || status != http.StatusOK {
-		t.Fatalf("batch: %d %v %s", status, err, body)
-	}
-	var resps []struct {
-		Result envelopeOf
-		Error  *client.ProtocolError
-	}
-	if err := json.Unmarshal(body, &resps); err != nil {
-		t.Fatalf("%v: %s", err, body)
-	}
-	out := make([]envelopeOf, len(resps))
-	for i, r := range resps {
-		if r.Error != nil {
-			t.Fatalf("call %d: %v", i, r.Error)
-		}
-		out[i] = r.Result
-	}
-	return out
-}
-
-type envelopeOf struct {
-	Data  json.RawMessage `json:"data"`
-	Error struct {
-		Status     bool              `json:"status"`
-		Code       int               `json:"code"`
-		Message    string            `json:"message"`
-		Fields     map[string]string `json:"fields"`
-		RetryAfter int               `json:"retryAfter"`
-	} `json:"error"`
-}
-
-func call(method string, id int, params any) string {
-	p, _ := json.Marshal(params)
-	return fmt.Sprintf(`{"jsonrpc":"2.0","method":%q,"params":%s,"id":%d}`, method, p, id)
-}
-
 // TestSeed000Registration is the seed's "complete procedure for registering
 // a new user" posted as JSON batches (steps 2 to 7; the steps that need
 // products, tracking and the socket are covered where those are served).
 func TestSeed000Registration(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env)
-			anon := client.New(g.URL)
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
 			const phone = "+442071838750"
 
 			// Steps 2-3: the phone is entered and the user registered; a code goes to the phone.
-			r := rawBatch(t, g.URL, "", call("user.auth.registration", 1, map[string]string{"phone": phone, "name": "Ann", "lang": "ru"}))
+			r := g.Batch(t, "", testkit.Req("user.auth.registration", 1, map[string]string{"phone": phone, "name": "Ann", "lang": "ru"}))
 			var userID string
 			if err := json.Unmarshal(r[0].Data, &userID); err != nil || r[0].Error.Status {
 				t.Fatalf("registration: %s %+v", r[0].Data, r[0].Error)
 			}
 			// Not verified yet: a login is refused with the phone state (no password, so wrong credentials).
-			code := lastCode(t, anon, phone)
+			code := g.Code(t, phone)
 
 			// Steps 4-5: the code is entered; verify returns the user and a session.
-			r = rawBatch(t, g.URL, "",
-				call("user.auth.verify", 1, map[string]string{"user_id": userID, "phone_code": "000000"}),
-				call("user.auth.verify", 2, map[string]string{"user_id": userID, "phone_code": code}),
-				call("user.auth.verify", 3, map[string]string{"user_id": userID, "phone_code": code}))
+			r = g.Batch(t, "",
+				testkit.Req("user.auth.verify", 1, map[string]string{"user_id": userID, "phone_code": "000000"}),
+				testkit.Req("user.auth.verify", 2, map[string]string{"user_id": userID, "phone_code": code}),
+				testkit.Req("user.auth.verify", 3, map[string]string{"user_id": userID, "phone_code": code}))
 			if r[0].Error.Code != int(fault.CodeInvalid) || r[2].Error.Code != int(fault.CodeInvalid) {
 				t.Fatalf("wrong and reused codes: %+v %+v", r[0].Error, r[2].Error)
 			}
@@ -113,15 +52,15 @@ func TestSeed000Registration(t *testing.T) {
 			token := u.Session.Token
 
 			// Step 6: an email is added through settings and confirmed with its code and the session.
-			r = rawBatch(t, g.URL, token, call("user.settings.set", 1, map[string]string{"email": "Ann@Example.com"}))
+			r = g.Batch(t, token, testkit.Req("user.settings.set", 1, map[string]string{"email": "Ann@Example.com"}))
 			var st userwire.SettingsObject
 			if err := json.Unmarshal(r[0].Data, &st); err != nil || r[0].Error.Status || st.EmailPending != "Ann@example.com" || st.Email != "" {
 				t.Fatalf("settings.set email: %s %+v", r[0].Data, r[0].Error)
 			}
-			ecode := lastCode(t, anon, "ann@example.com")
-			r = rawBatch(t, g.URL, token,
-				call("user.auth.verify", 1, map[string]string{"code": ecode}),
-				call("user.settings.get", 2, map[string]string{}))
+			ecode := g.Code(t, "ann@example.com")
+			r = g.Batch(t, token,
+				testkit.Req("user.auth.verify", 1, map[string]string{"code": ecode}),
+				testkit.Req("user.settings.get", 2, map[string]string{}))
 			st = userwire.SettingsObject{}
 			if err := json.Unmarshal(r[1].Data, &st); err != nil || st.Email != "Ann@example.com" || !st.EmailVerified || st.EmailPending != "" {
 				t.Fatalf("after email verify: %s %+v / %s", r[1].Data, r[1].Error, r[0].Data)
@@ -129,9 +68,9 @@ func TestSeed000Registration(t *testing.T) {
 
 			// Step 7: the birthday is set at the end of registration.
 			bday := time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC).Unix()
-			r = rawBatch(t, g.URL, token,
-				call("user.settings.set", 1, map[string]any{"birthday": bday, "sex": 1, "news": true, "restriction_2": true, "dating.model": "serious"}),
-				call("user.auth.check", 2, map[string]string{}))
+			r = g.Batch(t, token,
+				testkit.Req("user.settings.set", 1, map[string]any{"birthday": bday, "sex": 1, "news": true, "restriction_2": true, "dating.model": "serious"}),
+				testkit.Req("user.auth.check", 2, map[string]string{}))
 			if err := json.Unmarshal(r[0].Data, &st); err != nil || st.Birthday == nil || *st.Birthday != bday || st.Sex != 1 || !st.News || !st.Restriction2 || st.DatingModel != "serious" {
 				t.Fatalf("settings.set: %s %+v", r[0].Data, r[0].Error)
 			}
@@ -141,12 +80,12 @@ func TestSeed000Registration(t *testing.T) {
 
 			// Step 8: the analytics ids from step 1 and the environment data.
 			// Step 9: the dating product is activated.
-			r = rawBatch(t, g.URL, token,
-				call("user.tracking.set", 1, map[string]any{
+			r = g.Batch(t, token,
+				testkit.Req("user.tracking.set", 1, map[string]any{
 					"webstat_visitor_id": "v-1", "webstat_fingerprint_id": "f-1", "webstat_session_id": "s-1",
 					"webstat_api_handler": "https://webstat.example.com/h", "screen": []int{1080, 2400},
 					"location": []float64{51.5, -0.12, 20}, "wifi_mac": "00:1a:2b:3c:4d:5e", "push_device_id": "push-1"}),
-				call("user.products.activate", 2, map[string]string{"product_id": "dating"}))
+				testkit.Req("user.products.activate", 2, map[string]string{"product_id": "dating"}))
 			var ok bool
 			if err := json.Unmarshal(r[0].Data, &ok); err != nil || !ok {
 				t.Fatalf("tracking.set: %s %+v", r[0].Data, r[0].Error)
@@ -158,7 +97,7 @@ func TestSeed000Registration(t *testing.T) {
 
 			// Step 10: the client connects to the socket and hears its events.
 			var tk userwire.SocketTicket
-			r = rawBatch(t, g.URL, token, call("user.auth.websocket", 1, map[string]string{}))
+			r = g.Batch(t, token, testkit.Req("user.auth.websocket", 1, map[string]string{}))
 			if err := json.Unmarshal(r[0].Data, &tk); err != nil || tk.Ticket == "" {
 				t.Fatalf("websocket ticket: %s %+v", r[0].Data, r[0].Error)
 			}
@@ -186,7 +125,7 @@ func TestSeed000Registration(t *testing.T) {
 			}()
 			var event string
 			for i := 0; i < 50 && event == ""; i++ {
-				rawBatch(t, g.URL, token, call("user.settings.set", 1, map[string]bool{"news": i%2 == 0}))
+				g.Batch(t, token, testkit.Req("user.settings.set", 1, map[string]bool{"news": i%2 == 0}))
 				select {
 				case event = <-got:
 				case <-time.After(100 * time.Millisecond):
@@ -201,7 +140,7 @@ func TestSeed000Registration(t *testing.T) {
 			}
 
 			// The same user through seed 001's partner API: one user base.
-			p := g.partner(t, "auth")
+			p := g.Partner(t, "auth")
 			if err := p.Call(context.Background(), "auth.getUserByEmailAndPassword", map[string]string{"email": "ann@example.com", "password": "no password set"}, nil); !client.IsCode(err, int(fault.WrongCredentials)) {
 				t.Fatalf("a user without a password must not log in: %v", err)
 			}
@@ -211,8 +150,8 @@ func TestSeed000Registration(t *testing.T) {
 
 // TestSeed000States reaches each error state the seed lists.
 func TestSeed000States(t *testing.T) {
-	g := mustRunMain(t)
-	anon := client.New(g.URL)
+	g := testkit.MustRunMain(t)
+	anon := g.Client()
 	ctx := context.Background()
 	const pw = "correct horse battery staple"
 	id, err := client.Call[string](ctx, anon, "user.auth.registration", userwire.RegistrationParams{Email: "st@example.com", Phone: "+442071838751", Password: pw})
@@ -260,7 +199,7 @@ func TestSeed000States(t *testing.T) {
 	}
 
 	// Verify the email only: login then reports the phone still missing.
-	if _, err := client.Call[userwire.Object](ctx, anon, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, "st@example.com")}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
+	if _, err := client.Call[userwire.Object](ctx, anon, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: g.Code(t, "st@example.com")}); !client.IsCode(err, int(fault.PhoneNotVerified)) {
 		t.Fatalf("verify email only: %v", err)
 	}
 	if err := anon.Call(ctx, "user.auth.login", map[string]string{"login": "st@example.com", "password": pw}, nil); !client.IsCode(err, int(fault.PhoneNotVerified)) {
@@ -282,7 +221,7 @@ func TestSeed000States(t *testing.T) {
 			t.Fatalf("decoy must never verify: %v", err)
 		}
 	}
-	u, err := client.Call[userwire.Object](ctx, anon, "user.auth.recovery_done", userwire.RecoveryDoneParams{Token: rec.Token, Code: lastCode(t, anon, "+442071838751")})
+	u, err := client.Call[userwire.Object](ctx, anon, "user.auth.recovery_done", userwire.RecoveryDoneParams{Token: rec.Token, Code: g.Code(t, "+442071838751")})
 	if err != nil || u.Session == nil || !u.PhoneVerified || !u.EmailVerified {
 		t.Fatalf("recovery_done: %+v %v", u, err)
 	}
@@ -295,10 +234,10 @@ func TestSeed000States(t *testing.T) {
 	if _, err := client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{Email: ptr("st2@example.com"), Phone: ptr("+442071838758")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Call[userwire.Object](ctx, me, "user.auth.verify", userwire.VerifyParams{Code: lastCode(t, anon, "+442071838758")}); err != nil {
+	if _, err := client.Call[userwire.Object](ctx, me, "user.auth.verify", userwire.VerifyParams{Code: g.Code(t, "+442071838758")}); err != nil {
 		t.Fatalf("phone code with an email change also waiting: %v", err)
 	}
-	if _, err := client.Call[userwire.Object](ctx, me, "user.auth.verify", userwire.VerifyParams{Code: lastCode(t, anon, "st2@example.com")}); err != nil {
+	if _, err := client.Call[userwire.Object](ctx, me, "user.auth.verify", userwire.VerifyParams{Code: g.Code(t, "st2@example.com")}); err != nil {
 		t.Fatalf("email code after the phone: %v", err)
 	}
 	st, err := client.Call[userwire.SettingsObject](ctx, me, "user.settings.get", nil)
@@ -322,19 +261,12 @@ func asError(err error, target **client.Error) bool {
 // TestSeed000Lifecycle reaches the states that need a verified user: already
 // verified resends, settings format errors, deactivation, and deletion.
 func TestSeed000Lifecycle(t *testing.T) {
-	g := mustRunMain(t)
-	anon := client.New(g.URL)
+	g := testkit.MustRunMain(t)
+	anon := g.Client()
 	ctx := context.Background()
 	const pw, email = "correct horse battery staple", "life@example.com"
-	id, err := client.Call[string](ctx, anon, "user.auth.registration", userwire.RegistrationParams{Email: email, Password: pw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := client.Call[userwire.Object](ctx, anon, "user.auth.verify", userwire.VerifyParams{UserID: id, EmailCode: lastCode(t, anon, email)})
-	if err != nil || u.Session == nil {
-		t.Fatalf("verify: %v", err)
-	}
-	me := anon.WithToken(u.Session.Token)
+	id, token := g.RegisterUser(t, email, pw)
+	me := anon.WithToken(token)
 
 	expect := func(name string, err error, want fault.Code) {
 		t.Helper()
@@ -342,7 +274,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 			t.Fatalf("%s: got %v, want %d", name, err, want)
 		}
 	}
-	_, err = client.Call[bool](ctx, anon, "user.auth.resend", userwire.ResendParams{UserID: id, Type: "email"})
+	_, err := client.Call[bool](ctx, anon, "user.auth.resend", userwire.ResendParams{UserID: id, Type: "email"})
 	expect("resend to a verified email", err, fault.EmailVerified)
 	_, err = client.Call[userwire.SettingsObject](ctx, me, "user.settings.set", userwire.SetParams{Email: ptr("bad@")})
 	expect("settings: email format", err, fault.EmailInvalid)
@@ -376,7 +308,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 	// Deactivated: revealed only with the right password, and to the session.
 	// Written through the account core's store, as every method does, so
 	// the copy the checks above cached is cleared.
-	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
+	if _, err := g.Accounts().Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateDisabled; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 	_, err = client.Call[userwire.Object](ctx, anon, "user.auth.login", userwire.LoginParams{Login: email, Password: "not the password"})
@@ -385,7 +317,7 @@ func TestSeed000Lifecycle(t *testing.T) {
 	expect("login, deactivated", err, fault.UserDisabled)
 	_, err = client.Call[userwire.Object](ctx, me, "user.auth.check", nil)
 	expect("check, deactivated", err, fault.UserDisabled)
-	if _, err := g.accounts.Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
+	if _, err := g.Accounts().Store.UpdateUser(ctx, id, func(u store.User) (store.User, error) { u.State = store.StateActive; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -396,12 +328,12 @@ func TestSeed000Lifecycle(t *testing.T) {
 	}
 	_, err = client.Call[bool](ctx, me, "user.auth.delete_done", userwire.DeleteDoneParams{Code: "000000"})
 	expect("delete_done, wrong code", err, fault.CodeInvalid)
-	if ok, err := client.Call[bool](ctx, me, "user.auth.delete_done", userwire.DeleteDoneParams{Code: lastCode(t, anon, email)}); err != nil || !ok {
+	if ok, err := client.Call[bool](ctx, me, "user.auth.delete_done", userwire.DeleteDoneParams{Code: g.Code(t, email)}); err != nil || !ok {
 		t.Fatalf("delete_done: %v", err)
 	}
 	_, err = client.Call[userwire.Object](ctx, me, "user.auth.check", nil)
 	expect("check after deletion", err, fault.SessionInvalid)
-	if _, err := g.store.UserByID(ctx, id); err == nil {
+	if _, err := g.Store().UserByID(ctx, id); err == nil {
 		t.Fatal("the user is still stored")
 	}
 	_, err = client.Call[userwire.Object](ctx, anon, "user.auth.login", userwire.LoginParams{Login: email, Password: pw})

@@ -20,11 +20,14 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
-	"partnergate/core/events"
-	"partnergate/core/products"
 	"partnergate/client"
+	"partnergate/core/events"
 	"partnergate/core/fault"
+	"partnergate/core/products"
 	"partnergate/store"
+
+	"partnergate/cmd/partnergate/gateway"
+	"partnergate/internal/testkit"
 )
 
 // backupLinks records backup links when this test wires the services
@@ -48,9 +51,9 @@ var backupLinkRE = regexp.MustCompile(`https?://[^\s"]+/backup/pgb_[A-Za-z0-9_-]
 // registerUserData, the link comes from the outbox (dev.outbox.list);
 // otherwise the test registers the services on the running gateway itself
 // with a recording Notifier.
-func userDataGateway(t *testing.T, g *gateway) func(t *testing.T, userID, email string) string {
+func userDataGateway(t *testing.T, g *testkit.Gateway) func(t *testing.T, userID, email string) string {
 	t.Helper()
-	if _, wired := g.handler.Registry().Lookup("user.products.get"); wired {
+	if _, wired := g.Handler().Registry().Lookup("user.products.get"); wired {
 		return func(t *testing.T, _, email string) string {
 			t.Helper()
 			var out struct {
@@ -78,11 +81,11 @@ func userDataGateway(t *testing.T, g *gateway) func(t *testing.T, userID, email 
 	rec := &backupLinks{links: map[string]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	mux, ok := g.server.Handler.(*http.ServeMux)
+	mux, ok := g.Server().Handler.(*http.ServeMux)
 	if !ok {
-		t.Fatalf("server handler is %T, not a mux", g.server.Handler)
+		t.Fatalf("server handler is %T, not a mux", g.Server().Handler)
 	}
-	if err := registerUserData(ctx, g.Main, g.handler.Registry(), mux, nil, rec, g.URL); err != nil {
+	if err := gateway.RegisterUserData(ctx, g.Main, g.Handler().Registry(), mux, nil, rec, g.URL); err != nil {
 		t.Fatal(err)
 	}
 	return func(t *testing.T, userID, _ string) string {
@@ -98,19 +101,19 @@ func userDataGateway(t *testing.T, g *gateway) func(t *testing.T, userID, email 
 
 // newSessionUser stores a user with a verified email and starts a session
 // through the account core.
-func newSessionUser(t *testing.T, g *gateway, email string) (id string, c *client.Client) {
+func newSessionUser(t *testing.T, g *testkit.Gateway, email string) (id string, c *client.Client) {
 	t.Helper()
 	ctx := context.Background()
 	id = uuid.NewString()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	err := g.store.CreateUser(ctx, store.NewUser{
+	err := g.Store().CreateUser(ctx, store.NewUser{
 		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive, FirstName: "Data"},
 		Identifiers: []store.Identifier{{UserID: id, Kind: store.KindEmail, Value: email, Norm: strings.ToLower(email), Verified: true}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := g.accounts.NewSession(ctx, id, "127.0.0.1", "e2e")
+	s, err := g.Accounts().NewSession(ctx, id, "127.0.0.1", "e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,9 +133,9 @@ func wantFault(t *testing.T, err error, code fault.Code, field string) *client.E
 }
 
 func TestUserData(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			g := mustRunMain(t, b.env)
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, b.Env)
 			backupLink := userDataGateway(t, g)
 			ctx := context.Background()
 			const email = "Data.Owner@example.com"
@@ -172,11 +175,11 @@ func TestUserData(t *testing.T) {
 					wantFault(t, c.Call(ctx, "user.auth.block", tc.params, nil), tc.code, tc.field)
 				}
 				for _, pair := range [][2]string{{uid, otherID}, {otherID, uid}} {
-					if blocked, err := g.store.Blocked(ctx, pair[0], pair[1]); err != nil || !blocked {
+					if blocked, err := g.Store().Blocked(ctx, pair[0], pair[1]); err != nil || !blocked {
 						t.Errorf("Blocked(%s, %s) = %v, %v", pair[0], pair[1], blocked, err)
 					}
 				}
-				bs, _ := g.store.BlocksBy(ctx, uid)
+				bs, _ := g.Store().BlocksBy(ctx, uid)
 				if len(bs) != 1 || bs[0].Reason != 3 {
 					t.Errorf("blocks %+v", bs)
 				}
@@ -253,7 +256,7 @@ func TestUserData(t *testing.T) {
 	}
 }
 
-func testProductsE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
+func testProductsE2E(t *testing.T, g *testkit.Gateway, c *client.Client, uid string) {
 	ctx := context.Background()
 	resp, err := c.CallRaw(ctx, "user.products.get", nil)
 	if err != nil {
@@ -280,7 +283,7 @@ func testProductsE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
 	}
 
 	// An operator adds a paid product (the admin path).
-	ps := &products.Service{Store: g.store}
+	ps := &products.Service{Store: g.Store()}
 	if err := ps.Put(ctx, store.Product{ID: "premium", Title: "Premium", SubscriptionCancel: "https://pay.example.com/cancel", Position: 30}); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +340,7 @@ func testProductsE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
 		t.Errorf("over-long id: %v", err)
 	}
 
-	cs, err := g.store.ProductConsents(ctx, uid)
+	cs, err := g.Store().ProductConsents(ctx, uid)
 	if err != nil || len(cs) != 6 {
 		t.Fatalf("%d consents, %v; want one per successful call (6)", len(cs), err)
 	}
@@ -348,7 +351,7 @@ func testProductsE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
 	}
 }
 
-func testTrackingE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
+func testTrackingE2E(t *testing.T, g *testkit.Gateway, c *client.Client, uid string) {
 	ctx := context.Background()
 	full := map[string]any{
 		"webstat_visitor_id": "v-1", "webstat_fingerprint_id": "f-1", "webstat_session_id": "s-1",
@@ -401,20 +404,20 @@ func testTrackingE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
 		t.Errorf("over-long event: %v", err)
 	}
 
-	evs, err := g.store.TrackingEvents(ctx, uid, 0)
+	evs, err := g.Store().TrackingEvents(ctx, uid, 0)
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("%d events, %v; want 2 (refused calls store nothing)", len(evs), err)
 	}
 	if !strings.Contains(evs[1].Data, `"wifi_mac":"00:1a:2b:3c:4d:5e"`) || evs[1].IP != "127.0.0.1" {
 		t.Errorf("first event %+v", evs[1])
 	}
-	ds, err := g.store.PushDevices(ctx, uid)
+	ds, err := g.Store().PushDevices(ctx, uid)
 	if err != nil || len(ds) != 1 || ds[0].DeviceID != "fcm:token-2" {
 		t.Errorf("push devices %+v, %v", ds, err)
 	}
 }
 
-func testWebsocketE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
+func testWebsocketE2E(t *testing.T, g *testkit.Gateway, c *client.Client, uid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var tk struct {
@@ -436,7 +439,7 @@ func testWebsocketE2E(t *testing.T, g *gateway, c *client.Client, uid string) {
 	defer conn.CloseNow()
 
 	// Another process's bus on the same Redis, as the account core's.
-	pub := events.New(g.redis, events.WithPrefix(g.Config.RedisPrefix))
+	pub := events.New(g.Redis(), events.WithPrefix(g.Config.RedisPrefix))
 	defer pub.Close()
 	for _, typ := range []string{events.Verified, events.SettingsChanged} {
 		if err := pub.Publish(ctx, uid, events.Event{Type: typ}); err != nil {

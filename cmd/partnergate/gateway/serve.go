@@ -1,9 +1,8 @@
-package main
+package gateway
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -20,14 +19,14 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
-	"partnergate/methods/auth"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
-	"partnergate/methods/dev"
 	"partnergate/core/events"
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
+	"partnergate/methods/auth"
+	"partnergate/methods/dev"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -393,22 +392,4 @@ func (m *Main) Close() error {
 		errs = append(errs, m.store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, err := LoadConfig(fs, args, getenv)
-	if err != nil {
-		return err
-	}
-	m := NewMain(cfg, stderr)
-	defer m.Close()
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	if err := m.Listen(); err != nil {
-		return err
-	}
-	return m.Serve(ctx)
 }

@@ -1,0 +1,51 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/redis/go-redis/v9"
+
+	"partnergate/core/accounts"
+	"partnergate/core/backup"
+	"partnergate/core/events"
+	"partnergate/core/keyring"
+	"partnergate/rpc"
+	"partnergate/store/sqlstore"
+)
+
+// What Open built, for the administrative commands and the end-to-end
+// tests that inspect or adjust state behind the transport. Accessors rather
+// than exported fields keep serve.go's wiring as it was.
+
+// Store is the SQL store, after Open or OpenStore.
+func (m *Main) Store() *sqlstore.Store { return m.store }
+
+// Redis is the Redis client, after Open.
+func (m *Main) Redis() redis.UniversalClient { return m.redis }
+
+// Ring holds the keys, after Open or OpenStore.
+func (m *Main) Ring() *keyring.Ring { return m.ring }
+
+// Accounts is the account core the methods call, after Open.
+func (m *Main) Accounts() *accounts.Service { return m.accounts }
+
+// Server is the HTTP server, after Open; its Handler is the mux.
+func (m *Main) Server() *http.Server { return m.server }
+
+// OpenStore opens what the administrative commands need: the keys and the
+// migrated SQL store, not Redis, so they work beside running servers in
+// embedded mode. Close releases them.
+func (m *Main) OpenStore(ctx context.Context) error {
+	if err := m.openRing(); err != nil {
+		return err
+	}
+	return m.openStore(ctx)
+}
+
+// RegisterUserData is registerUserData, for tests that wire seed 000's
+// user-data services with a notifier of their own.
+func RegisterUserData(ctx context.Context, m *Main, reg *rpc.Registry, mux *http.ServeMux,
+	bus *events.Bus, notify backup.Notifier, publicURL string, sources ...backup.Source) error {
+	return registerUserData(ctx, m, reg, mux, bus, notify, publicURL, sources...)
+}
