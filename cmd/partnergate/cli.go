@@ -12,13 +12,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"partnergate/client"
 	"partnergate/core/accounts"
+	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/core/products"
-	"partnergate/client"
-	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
+	"partnergate/store/usercache"
 )
 
 // openAdmin opens what the administrative commands need: the SQL store and
@@ -46,7 +47,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer m.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.store.Dialect())
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.db.Dialect())
 	return nil
 }
 
@@ -148,6 +149,21 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("--email: %w", err)
 	}
+	// In-process Redis belongs to the running server and cannot be reached
+	// from here: its copy of the user then lives out its TTL and the
+	// sessions their timeouts.
+	var k *kv.KV
+	if m.Config.RedisURL != "" {
+		cl, err := kv.Open(ctx, m.Config.RedisURL)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		defer cl.Close()
+		k = kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix))
+		// The grant writes through the same wrapper as the servers, so
+		// their copy of the user is cleared with it.
+		m.store = usercache.New(m.db, k, 0)
+	}
 	u, err := m.store.UserByIdentifier(ctx, store.KindEmail, e.Norm)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", *email, err)
@@ -157,26 +173,14 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "user %s now has role %q\n", u.ID, *role)
 	// A privilege change ends the user's sessions, so the next one starts
-	// under the new role (SECURITY.md 11). In-process Redis belongs to the
-	// running server and cannot be reached from here.
-	if m.Config.RedisURL == "" {
+	// under the new role (SECURITY.md 11).
+	if k == nil {
 		fmt.Fprintln(stdout, "note: embedded Redis is private to the server; the user's sessions end at its restart")
 		return nil
 	}
-	cl, err := kv.Open(ctx, m.Config.RedisURL)
-	if err != nil {
-		return fmt.Errorf("role set, but sessions not revoked: %w", err)
-	}
-	defer cl.Close()
-	k := kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix))
 	n, err := k.DeleteUserSessions(ctx, u.ID, "")
 	if err != nil {
 		return fmt.Errorf("role set, but sessions not revoked: %w", err)
-	}
-	// The servers' short-lived copy of the user (store/usercache) would
-	// otherwise show the old role for up to its TTL.
-	if err := k.DropUserSnapshot(ctx, u.ID); err != nil {
-		return fmt.Errorf("role set, but cached user not cleared: %w", err)
 	}
 	fmt.Fprintf(stdout, "revoked %d session(s)\n", n)
 	return nil

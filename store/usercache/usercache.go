@@ -5,11 +5,13 @@
 // the rest of the check.
 //
 // Store wraps a store.Store: every user write through it clears the copy
-// (before and after the write), and CachedUser reads through the copy. A
-// copy lives at most TTL, which bounds how stale it can be when a clear
-// fails or a write bypasses the wrapper (the CLI's role grant against an
-// embedded store). Reads that decide permissions (roles) keep calling
-// UserByID, which is never cached.
+// (before and after the write), and CachedUser reads through the copy.
+// cmd/partnergate hands every service and command the wrapped store, never
+// the bare one, so no writer can forget the clear. A copy lives at most
+// TTL, which bounds how stale it can be when a clear fails or the writer
+// cannot reach the servers' Redis (the CLI beside an embedded server).
+// Reads that decide permissions (roles) keep calling UserByID, which is
+// never cached.
 package usercache
 
 import (

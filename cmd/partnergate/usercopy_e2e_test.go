@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"partnergate/core/fault"
+	"partnergate/store"
+)
+
+// TestWritesReachTheSessionCheck: the user copy that session checks read
+// (store/usercache, TTL 5 s) is cleared by every write path, not only the
+// account core's. Each case first fills the copy with a session check, then
+// writes the way one writer does (any service built on Main's store, the
+// CLI) and requires the very next check to see the write: no waiting out the
+// TTL.
+func TestWritesReachTheSessionCheck(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			g := mustRunMain(t, b.env, looseRates)
+			ctx := context.Background()
+			fill := func(t *testing.T, tok string) {
+				t.Helper()
+				mustCode(t, apiCaller{base: g.URL}.withToken(tok).call(ctx, "user.auth.check", nil), 0, "check that fills the copy")
+			}
+
+			t.Run("role through the wired store", func(t *testing.T) {
+				id, tok := newVerifiedUser(t, g, "copy-role-"+uniq()+"@example.com", strongPassword)
+				fill(t, tok)
+				if err := g.store.SetUserRole(ctx, id, "admin"); err != nil {
+					t.Fatal(err)
+				}
+				if u, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "admin" {
+					t.Fatalf("session user after SetUserRole: role %q, %v; want admin", u.Role, err)
+				}
+			})
+
+			t.Run("state through the wired store", func(t *testing.T) {
+				id, tok := newVerifiedUser(t, g, "copy-state-"+uniq()+"@example.com", strongPassword)
+				fill(t, tok)
+				if _, err := g.store.UpdateUser(ctx, id, func(u store.User) (store.User, error) {
+					u.State = store.StateDisabled
+					return u, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				mustCode(t, apiCaller{base: g.URL}.withToken(tok).call(ctx, "user.auth.check", nil),
+					int(fault.UserDisabled), "check after disabling")
+			})
+
+			t.Run("verification through the wired store", func(t *testing.T) {
+				id, tok := newVerifiedUser(t, g, "copy-ident-"+uniq()+"@example.com", strongPassword)
+				fill(t, tok)
+				email := "copy-moved-" + uniq() + "@example.com"
+				if err := g.store.SetIdentifier(ctx, store.Identifier{UserID: id, Kind: store.KindEmail, Value: email, Norm: email}); err != nil {
+					t.Fatal(err)
+				}
+				mustCode(t, apiCaller{base: g.URL}.withToken(tok).call(ctx, "user.auth.check", nil),
+					int(fault.EmailNotVerified), "check after an unverified email")
+			})
+
+			t.Run("deletion through the wired store", func(t *testing.T) {
+				id, tok := newVerifiedUser(t, g, "copy-gone-"+uniq()+"@example.com", strongPassword)
+				fill(t, tok)
+				if err := g.store.DeleteUser(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := g.accounts.SessionUser(ctx, id); fault.CodeOf(err) != fault.NotFound {
+					t.Fatalf("session user after DeleteUser: %v, want not found", err)
+				}
+			})
+
+			t.Run("role through the CLI", func(t *testing.T) {
+				if b.name == "embedded" {
+					t.Skip("the CLI cannot reach an in-process Redis; there the copy lives out its TTL")
+				}
+				email := "copy-cli-" + uniq() + "@example.com"
+				id, tok := newVerifiedUser(t, g, email, strongPassword)
+				fill(t, tok)
+				// Each SessionUser below refills the copy the next grant must clear.
+				env := mergeEnv(b.env, map[string]string{"PARTNERGATE_DATA_DIR": g.Config.DataDir})
+				if code, out, errOut := runCLI(env, "users", "grant", "--email", email, "--role", "admin"); code != 0 {
+					t.Fatalf("users grant: %d %s %s", code, out, errOut)
+				}
+				if u, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "admin" {
+					t.Fatalf("session user after users grant: role %q, %v; want admin", u.Role, err)
+				}
+				if code, out, errOut := runCLI(env, "users", "grant", "--email", email, "--role", ""); code != 0 {
+					t.Fatalf("users grant --role '': %d %s %s", code, out, errOut)
+				}
+				if u, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "" {
+					t.Fatalf("session user after the role is removed: role %q, %v; want none", u.Role, err)
+				}
+			})
+		})
+	}
+}
