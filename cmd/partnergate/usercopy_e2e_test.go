@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"partnergate/core/fault"
@@ -30,7 +31,7 @@ func TestWritesReachTheSessionCheck(t *testing.T) {
 				if err := g.store.SetUserRole(ctx, id, "admin"); err != nil {
 					t.Fatal(err)
 				}
-				if u, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "admin" {
+				if u, _, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "admin" {
 					t.Fatalf("session user after SetUserRole: role %q, %v; want admin", u.Role, err)
 				}
 			})
@@ -46,6 +47,22 @@ func TestWritesReachTheSessionCheck(t *testing.T) {
 				}
 				mustCode(t, apiCaller{base: g.URL}.withToken(tok).call(ctx, "user.auth.check", nil),
 					int(fault.UserDisabled), "check after disabling")
+			})
+
+			t.Run("profile through the wired store", func(t *testing.T) {
+				id, tok := newVerifiedUser(t, g, "copy-profile-"+uniq()+"@example.com", strongPassword)
+				fill(t, tok)
+				if _, err := g.store.UpdateProfile(ctx, id, func(p store.Profile) (store.Profile, error) {
+					p.FirstName = "Renamed"
+					return p, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				r := apiCaller{base: g.URL}.withToken(tok).call(ctx, "user.auth.check", nil)
+				var o struct{ Name string }
+				if r.code() != 0 || json.Unmarshal(r.Env.Data, &o) != nil || o.Name != "Renamed" {
+					t.Fatalf("check after UpdateProfile: %v", r)
+				}
 			})
 
 			t.Run("verification through the wired store", func(t *testing.T) {
@@ -65,7 +82,7 @@ func TestWritesReachTheSessionCheck(t *testing.T) {
 				if err := g.store.DeleteUser(ctx, id); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := g.accounts.SessionUser(ctx, id); fault.CodeOf(err) != fault.NotFound {
+				if _, _, err := g.accounts.SessionUser(ctx, id); fault.CodeOf(err) != fault.NotFound {
 					t.Fatalf("session user after DeleteUser: %v, want not found", err)
 				}
 			})
@@ -82,13 +99,13 @@ func TestWritesReachTheSessionCheck(t *testing.T) {
 				if code, out, errOut := runCLI(env, "users", "grant", "--email", email, "--role", "admin"); code != 0 {
 					t.Fatalf("users grant: %d %s %s", code, out, errOut)
 				}
-				if u, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "admin" {
+				if u, _, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "admin" {
 					t.Fatalf("session user after users grant: role %q, %v; want admin", u.Role, err)
 				}
 				if code, out, errOut := runCLI(env, "users", "grant", "--email", email, "--role", ""); code != 0 {
 					t.Fatalf("users grant --role '': %d %s %s", code, out, errOut)
 				}
-				if u, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "" {
+				if u, _, err := g.accounts.SessionUser(ctx, id); err != nil || u.Role != "" {
 					t.Fatalf("session user after the role is removed: role %q, %v; want none", u.Role, err)
 				}
 			})

@@ -20,10 +20,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
-	"partnergate/core/events"
-	"partnergate/core/products"
 	"partnergate/client"
+	"partnergate/core/events"
 	"partnergate/core/fault"
+	"partnergate/core/products"
 	"partnergate/store"
 )
 
@@ -104,7 +104,8 @@ func newSessionUser(t *testing.T, g *gateway, email string) (id string, c *clien
 	id = uuid.NewString()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	err := g.store.CreateUser(ctx, store.NewUser{
-		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive, FirstName: "Data"},
+		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive},
+		Profile:     store.Profile{FirstName: "Data"},
 		Identifiers: []store.Identifier{{UserID: id, Kind: store.KindEmail, Value: email, Norm: strings.ToLower(email), Verified: true}},
 	})
 	if err != nil {

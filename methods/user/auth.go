@@ -5,8 +5,8 @@ import (
 
 	"partnergate/core/accounts"
 	"partnergate/core/codes"
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/rpc"
 	"partnergate/store"
 )
 
@@ -96,7 +96,11 @@ func (a *Auth) Verify(r *http.Request, p *VerifyParams, res **Object) error {
 		if err != nil {
 			return err
 		}
-		*res = object(u)
+		pr, err := a.Accounts.Profile(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		*res = object(u, pr)
 		return nil
 	}
 	if p.UserID == "" || (p.EmailCode == "" && p.PhoneCode == "") {
@@ -116,12 +120,16 @@ func (a *Auth) logIn(r *http.Request, u store.User, res **Object) error {
 	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
+	pr, err := a.Accounts.Profile(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
 	c := rpc.CallerFrom(r.Context())
 	s, err := a.Accounts.NewSession(r.Context(), u.ID, c.IP, c.UserAgent)
 	if err != nil {
 		return err
 	}
-	o := object(u)
+	o := object(u, pr)
 	o.Session = &s
 	*res = o
 	return nil
@@ -190,14 +198,14 @@ type Empty struct{}
 
 // Check is user.auth.check.
 func (a *Auth) Check(r *http.Request, _ *Empty, res **Object) error {
-	u, err := a.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
+	u, pr, err := a.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
 	if err != nil {
 		return err
 	}
 	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
-	*res = object(u)
+	*res = object(u, pr)
 	return nil
 }
 

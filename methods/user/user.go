@@ -27,28 +27,28 @@ func validLang(l string) bool {
 // Object is seed 000's user object. The seed leaves its members open; these
 // are the account's own, named in the seed's style.
 type Object struct {
-	ID            string           `json:"id"`
-	Name          string           `json:"name"`
-	Surname       string           `json:"surname"`
-	Email         string           `json:"email"`
-	Phone         string           `json:"phone"`
-	EmailVerified bool             `json:"email_verified"`
-	PhoneVerified bool             `json:"phone_verified"`
-	Lang          string           `json:"lang"`
-	Avatar        string           `json:"avatar"`
-	Sex           int              `json:"sex"`
-	Birthday      *int64           `json:"birthday"`
-	DatingModel   string           `json:"dating.model"`
-	State         string           `json:"state"` // "active" or "deactivated"
-	IsNew         bool             `json:"is_new"`
-	Created       int64            `json:"created"` // unix seconds
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Surname       string            `json:"surname"`
+	Email         string            `json:"email"`
+	Phone         string            `json:"phone"`
+	EmailVerified bool              `json:"email_verified"`
+	PhoneVerified bool              `json:"phone_verified"`
+	Lang          string            `json:"lang"`
+	Avatar        string            `json:"avatar"`
+	Sex           int               `json:"sex"`
+	Birthday      *int64            `json:"birthday"`
+	DatingModel   string            `json:"dating.model"`
+	State         string            `json:"state"` // "active" or "deactivated"
+	IsNew         bool              `json:"is_new"`
+	Created       int64             `json:"created"` // unix seconds
 	Session       *accounts.Session `json:"session,omitempty"`
 }
 
-func object(u store.User) *Object {
+func object(u store.User, pr store.Profile) *Object {
 	o := &Object{
-		ID: u.ID, Name: u.FirstName, Surname: u.LastName, Lang: u.Lang, Avatar: u.Avatar,
-		Sex: u.Sex, Birthday: birthdayUnix(u.Birthday), DatingModel: u.DatingModel,
+		ID: u.ID, Name: pr.FirstName, Surname: pr.LastName, Lang: u.Lang, Avatar: pr.Avatar,
+		Sex: pr.Sex, Birthday: birthdayUnix(pr.Birthday), DatingModel: pr.DatingModel,
 		State: "active", IsNew: u.IsNew, Created: u.Created.Unix(),
 	}
 	if u.State == store.StateDisabled {
