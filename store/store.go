@@ -40,21 +40,48 @@ const (
 	StateDisabled = "disabled"
 )
 
-// User is one account with every profile member the seeds describe. Fields a
-// seed does not set keep their zero value.
+// User is what every namespace shares about an account: who it is (ID and
+// identifiers with their verification), whether it may log in (State), what
+// it may do (Role), and the language every message to it is written in,
+// whichever namespace sends the message. Members only some namespaces have
+// live in per-namespace records (Profile), read and written through their
+// own methods, so User does not grow into the union of five APIs and the
+// session check's cached copy (store/usercache) stays small.
+//
+// All of it is kept in the users and identifiers tables; see Profile for
+// which users columns are the profile's.
 type User struct {
 	ID      string
 	Created time.Time
 	Updated time.Time
 	State   string
 	Role    string
-	IsNew   bool
+	// IsNew is set at registration and reported by seeds 000 and 001.
+	IsNew bool
+	// Lang is an ISO 639-1 code; codes and links go out in it.
+	Lang string
 
+	// Identifiers is filled by the reads that return a whole user.
+	Identifiers []Identifier
+}
+
+// Profile is the personal profile and settings of seeds 000 and 001 (the
+// user object of seed 001's auth.* and seed 000's user.settings.*). Seed
+// 000 shares the names, avatar and birthday with seed 001 and adds its
+// settings; seed 001 adds the rest. Fields a seed does not set keep their
+// zero value. Seeds 002-004 get records of their own beside it rather than
+// members here.
+//
+// Its columns stay in the users table (one row per user, so a profile
+// exists exactly as long as its user), written only by CreateUser and
+// UpdateProfile: from first_name to ideal_match_count and sex to
+// dating_model except lang, which is User's.
+type Profile struct {
 	FirstName    string
 	LastName     string
 	CompanyName  string
 	CompanyTitle string
-	Birthday     string
+	Birthday     string // "2006-01-02" or ""
 	Hometown     string
 	Education    string
 	ZipCode      string
@@ -69,13 +96,6 @@ type User struct {
 	IdentityName string
 	ZAddress     string
 
-	// Seed 000 settings.
-	Sex          int // -1 not set, 0 undefined, 1..8 as the seed lists
-	News         bool
-	Restrictions [5]bool // restriction_1..restriction_5 consents
-	Lang         string
-	DatingModel  string
-
 	PublicRoomCount       int
 	ContactCount          int
 	PendingContactCount   int
@@ -84,8 +104,11 @@ type User struct {
 	NewNotificationsCount int
 	IdealMatchCount       int
 
-	// Identifiers is filled by the reads that return a whole user.
-	Identifiers []Identifier
+	// Seed 000 settings.
+	Sex          int // -1 not set, 0 undefined, 1..8 as the seed lists
+	News         bool
+	Restrictions [5]bool // restriction_1..restriction_5 consents
+	DatingModel  string
 }
 
 // Identifier is an email, phone or username bound to a user. Value is what the
@@ -138,10 +161,11 @@ type Message struct {
 	Sent    *time.Time
 }
 
-// NewUser is what CreateUser needs: the user, its identifiers and, optionally,
-// its password hash, written in one transaction.
+// NewUser is what CreateUser needs: the user, its profile, its identifiers
+// and, optionally, its password hash, written in one transaction.
 type NewUser struct {
 	User         User
+	Profile      Profile
 	Identifiers  []Identifier
 	PasswordHash string
 }
@@ -160,8 +184,19 @@ type Store interface {
 	// UserByIdentifier finds a user by kind and normalised value. ErrNotFound.
 	UserByIdentifier(ctx context.Context, kind, norm string) (User, error)
 	// UpdateUser applies fn to the current user inside one transaction and
-	// writes the result; Updated is set from the store's clock. ErrNotFound.
+	// writes State, Role, IsNew and Lang as fn returned them (ID, Created
+	// and the identifiers are kept); Updated is set from the store's clock.
+	// An error from fn is returned unchanged and nothing is written.
+	// ErrNotFound.
 	UpdateUser(ctx context.Context, id string, fn func(u User) (User, error)) (User, error)
+	// Profile returns the user's profile. ErrNotFound when the user does not
+	// exist.
+	Profile(ctx context.Context, userID string) (Profile, error)
+	// UpdateProfile applies fn to the current profile inside one
+	// transaction and writes the result; the user's Updated is set from the
+	// store's clock. An error from fn is returned unchanged and nothing is
+	// written. ErrNotFound.
+	UpdateProfile(ctx context.Context, userID string, fn func(p Profile) (Profile, error)) (Profile, error)
 	// SetUserRole sets a user's role. ErrNotFound.
 	SetUserRole(ctx context.Context, id, role string) error
 	// DeleteUser removes the user and everything tied to it. ErrNotFound.

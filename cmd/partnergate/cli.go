@@ -62,7 +62,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer m.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.Store().Dialect())
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", m.DB().Dialect())
 	return nil
 }
 
@@ -164,6 +164,21 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("--email: %w", err)
 	}
+	// In-process Redis belongs to the running server and cannot be reached
+	// from here: its copy of the user then lives out its TTL and the
+	// sessions their timeouts.
+	var k *kv.KV
+	if m.Config.RedisURL != "" {
+		cl, err := kv.Open(ctx, m.Config.RedisURL)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		defer cl.Close()
+		k = kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix))
+		// The grant writes through the same wrapper as the servers, so
+		// their copy of the user is cleared with it.
+		m.CacheUsersIn(k)
+	}
 	u, err := m.Store().UserByIdentifier(ctx, store.KindEmail, e.Norm)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", *email, err)
@@ -173,26 +188,14 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "user %s now has role %q\n", u.ID, *role)
 	// A privilege change ends the user's sessions, so the next one starts
-	// under the new role (SECURITY.md 11). In-process Redis belongs to the
-	// running server and cannot be reached from here.
-	if m.Config.RedisURL == "" {
+	// under the new role (SECURITY.md 11).
+	if k == nil {
 		fmt.Fprintln(stdout, "note: embedded Redis is private to the server; the user's sessions end at its restart")
 		return nil
 	}
-	cl, err := kv.Open(ctx, m.Config.RedisURL)
-	if err != nil {
-		return fmt.Errorf("role set, but sessions not revoked: %w", err)
-	}
-	defer cl.Close()
-	k := kv.New(cl, kv.WithPrefix(m.Config.RedisPrefix))
 	n, err := k.DeleteUserSessions(ctx, u.ID, "")
 	if err != nil {
 		return fmt.Errorf("role set, but sessions not revoked: %w", err)
-	}
-	// The servers' short-lived copy of the user (store/usercache) would
-	// otherwise show the old role for up to its TTL.
-	if err := k.DropUserSnapshot(ctx, u.ID); err != nil {
-		return fmt.Errorf("role set, but cached user not cleared: %w", err)
 	}
 	fmt.Fprintf(stdout, "revoked %d session(s)\n", n)
 	return nil

@@ -107,7 +107,8 @@ func newSessionUser(t *testing.T, g *testkit.Gateway, email string) (id string, 
 	id = uuid.NewString()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	err := g.Store().CreateUser(ctx, store.NewUser{
-		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive, FirstName: "Data"},
+		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive},
+		Profile:     store.Profile{FirstName: "Data"},
 		Identifiers: []store.Identifier{{UserID: id, Kind: store.KindEmail, Value: email, Norm: strings.ToLower(email), Verified: true}},
 	})
 	if err != nil {

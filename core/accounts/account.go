@@ -159,14 +159,12 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 	if lang == "" {
 		lang = "en"
 	}
-	u := store.User{
-		ID: id.String(), Created: now, Updated: now, State: store.StateActive, IsNew: true,
-		FirstName: reg.FirstName, LastName: reg.LastName, Sex: -1, Lang: lang,
-	}
+	u := store.User{ID: id.String(), Created: now, Updated: now, State: store.StateActive, IsNew: true, Lang: lang}
+	p := store.Profile{FirstName: reg.FirstName, LastName: reg.LastName, Sex: -1}
 	for i := range idents {
 		idents[i].UserID = u.ID
 	}
-	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Identifiers: idents, PasswordHash: hash})
+	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return store.User{}, fault.New(fault.AlreadyExists)
 	}
@@ -345,30 +343,59 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 // readUser reads a user through read and maps the store's errors.
 func readUser(ctx context.Context, id string, read func(context.Context, string) (store.User, error)) (store.User, error) {
 	u, err := read(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, fault.New(fault.NotFound)
-	}
 	if err != nil {
-		return store.User{}, storeFault("read user", err)
+		return store.User{}, userFault(err)
 	}
 	return u, nil
+}
+
+// userFault maps a store error of a user read to its fault.
+func userFault(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fault.New(fault.NotFound)
+	}
+	return storeFault("read user", err)
+}
+
+// Profile returns a user's profile, or fault.NotFound.
+func (s *Service) Profile(ctx context.Context, userID string) (store.Profile, error) {
+	p, err := s.Store.Profile(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Profile{}, fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return store.Profile{}, storeFault("read profile", err)
+	}
+	return p, nil
 }
 
 // userCache is what a Store offers when it keeps short-lived copies of users
 // (store/usercache): the same store's writes clear them, which is why the
 // copy is found on Store rather than configured beside it.
 type userCache interface {
-	CachedUser(ctx context.Context, id string) (store.User, error)
+	CachedUser(ctx context.Context, id string) (store.User, store.Profile, error)
 }
 
-// SessionUser is User for the hot path of session checks: it reads through
-// the store's cached copy when it keeps one. Never use it for permission
-// decisions; those read the row.
-func (s *Service) SessionUser(ctx context.Context, id string) (store.User, error) {
+// SessionUser is User and Profile for the hot path of session checks: it
+// reads through the store's cached copy when it keeps one. Never use it for
+// permission decisions; those read the row.
+func (s *Service) SessionUser(ctx context.Context, id string) (store.User, store.Profile, error) {
 	if c, ok := s.Store.(userCache); ok {
-		return readUser(ctx, id, c.CachedUser)
+		u, p, err := c.CachedUser(ctx, id)
+		if err != nil {
+			return store.User{}, store.Profile{}, userFault(err)
+		}
+		return u, p, nil
 	}
-	return s.User(ctx, id)
+	u, err := s.User(ctx, id)
+	if err != nil {
+		return store.User{}, store.Profile{}, err
+	}
+	p, err := s.Profile(ctx, id)
+	if err != nil {
+		return store.User{}, store.Profile{}, err
+	}
+	return u, p, nil
 }
 
 func storeFault(op string, err error) error { return core.StoreError("account: "+op, err) }

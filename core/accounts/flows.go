@@ -340,31 +340,40 @@ func (s *Service) FinishRecovery(ctx context.Context, token, code string) (store
 	return u, nil
 }
 
-// UpdateProfile changes a user's profile and settings through fn inside one
-// transaction. fn gets a copy it may edit; identity, role, state and
-// verification can never change this way (SECURITY.md 17), whatever fn does.
-func (s *Service) UpdateProfile(ctx context.Context, userID string, fn func(u *store.User) error) (store.User, error) {
-	u, err := s.Store.UpdateUser(ctx, userID, func(old store.User) (store.User, error) {
+// UpdateProfile changes a user's profile through fn inside one transaction
+// and, when lang is not nil, the language the user's messages are written
+// in. fn gets a copy it may edit; identity, role, state and verification
+// are not in a profile, so they can never change this way (SECURITY.md
+// 17). fn runs before anything is written, so its error changes nothing;
+// the language is written after the profile, in a transaction of its own
+// (it belongs to the user, not the profile), and a failure there is
+// returned with the profile already written.
+func (s *Service) UpdateProfile(ctx context.Context, userID string, lang *string, fn func(p *store.Profile) error) (store.Profile, error) {
+	p, err := s.Store.UpdateProfile(ctx, userID, func(old store.Profile) (store.Profile, error) {
 		next := old
 		if err := fn(&next); err != nil {
-			return store.User{}, err
+			return store.Profile{}, err
 		}
-		next.ID, next.Created, next.Role, next.State = old.ID, old.Created, old.Role, old.State
-		next.Identifiers = old.Identifiers
 		return next, nil
 	})
+	if err == nil && lang != nil {
+		_, err = s.Store.UpdateUser(ctx, userID, func(u store.User) (store.User, error) {
+			u.Lang = *lang
+			return u, nil
+		})
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, fault.New(fault.NotFound)
+		return store.Profile{}, fault.New(fault.NotFound)
 	}
 	if _, coded := fault.As(err); coded {
-		return store.User{}, err
+		return store.Profile{}, err
 	}
 	if err != nil {
-		return store.User{}, storeFault("update profile", err)
+		return store.Profile{}, storeFault("update profile", err)
 	}
 	s.audit(ctx, "profile.updated", userID)
 	s.publish(ctx, userID, events.SettingsChanged, nil)
-	return u, nil
+	return p, nil
 }
 
 // StartDeletion sends a deletion code to the user and returns its token.

@@ -26,8 +26,11 @@ func TestRegister(t *testing.T) {
 	if id, err := uuid.Parse(u.ID); err != nil || id.Version() != 7 {
 		t.Errorf("user id %q is not a UUIDv7", u.ID)
 	}
-	if u.State != store.StateActive || !u.IsNew || u.Role != "" || u.FirstName != "Zeb" || u.LastName != "Quartz" {
+	if u.State != store.StateActive || !u.IsNew || u.Role != "" || u.Lang != "en" {
 		t.Errorf("registered user %+v", u)
+	}
+	if p, err := e.svc.Profile(ctx, u.ID); err != nil || p.FirstName != "Zeb" || p.LastName != "Quartz" || p.Sex != -1 {
+		t.Errorf("registered profile %+v, %v", p, err)
 	}
 	if !u.Created.Equal(e.clk.Now()) {
 		t.Errorf("Created = %s, want the clock's %s", u.Created, e.clk.Now())

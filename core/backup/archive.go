@@ -134,11 +134,18 @@ func (s *Service) archive(ctx context.Context, userID string, now time.Time) ([]
 	if err != nil {
 		return nil, storeFault("read user", err)
 	}
+	p, err := s.Store.Profile(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return nil, storeFault("read profile", err)
+	}
 	files := []struct {
 		name string
 		load func() (any, error)
 	}{
-		{FileProfile, func() (any, error) { return profileOf(u), nil }},
+		{FileProfile, func() (any, error) { return profileOf(u, p), nil }},
 		{FileIdentifiers, func() (any, error) {
 			out := []Identifier{}
 			for _, id := range u.Identifiers {
@@ -240,17 +247,19 @@ func (s *Service) archive(ctx context.Context, userID string, now time.Time) ([]
 	return buf.Bytes(), nil
 }
 
-func profileOf(u store.User) Profile {
+// profileOf is profile.json: the account and its profile in one object,
+// as archives have always had it.
+func profileOf(u store.User, p store.Profile) Profile {
 	return Profile{
 		ID: u.ID, Created: u.Created, Updated: u.Updated, State: u.State, Role: u.Role, IsNew: u.IsNew,
-		FirstName: u.FirstName, LastName: u.LastName, CompanyName: u.CompanyName, CompanyTitle: u.CompanyTitle,
-		Birthday: u.Birthday, Hometown: u.Hometown, Education: u.Education, ZipCode: u.ZipCode,
-		Description: u.Description, LinkURL: u.LinkURL, PrivacyMode: u.PrivacyMode, Avatar: u.Avatar,
-		Avatar3D: u.Avatar3D, Params: u.Params, IdentityType: u.IdentityType, IdentityName: u.IdentityName,
-		ZAddress: u.ZAddress, PublicRoomCount: u.PublicRoomCount, ContactCount: u.ContactCount,
-		PendingContactCount: u.PendingContactCount, NewInvitationsCount: u.NewInvitationsCount,
-		PendingRequestCount: u.PendingRequestCount, NewNotificationsCount: u.NewNotificationsCount,
-		IdealMatchCount: u.IdealMatchCount,
-		Sex:             u.Sex, News: u.News, Restrictions: u.Restrictions, Lang: u.Lang, DatingModel: u.DatingModel,
+		FirstName: p.FirstName, LastName: p.LastName, CompanyName: p.CompanyName, CompanyTitle: p.CompanyTitle,
+		Birthday: p.Birthday, Hometown: p.Hometown, Education: p.Education, ZipCode: p.ZipCode,
+		Description: p.Description, LinkURL: p.LinkURL, PrivacyMode: p.PrivacyMode, Avatar: p.Avatar,
+		Avatar3D: p.Avatar3D, Params: p.Params, IdentityType: p.IdentityType, IdentityName: p.IdentityName,
+		ZAddress: p.ZAddress, PublicRoomCount: p.PublicRoomCount, ContactCount: p.ContactCount,
+		PendingContactCount: p.PendingContactCount, NewInvitationsCount: p.NewInvitationsCount,
+		PendingRequestCount: p.PendingRequestCount, NewNotificationsCount: p.NewNotificationsCount,
+		IdealMatchCount: p.IdealMatchCount,
+		Sex:             p.Sex, News: p.News, Restrictions: p.Restrictions, Lang: u.Lang, DatingModel: p.DatingModel,
 	}
 }

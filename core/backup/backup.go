@@ -38,6 +38,7 @@ type Notifier interface {
 // Store is what a backup reads and keeps.
 type Store interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
+	Profile(ctx context.Context, userID string) (store.Profile, error)
 	store.ProductStore
 	store.TrackingStore
 	store.BlockStore

@@ -91,8 +91,9 @@ func newEnv(t *testing.T) *env {
 func (e *env) seedUser(t *testing.T, id, email string) {
 	t.Helper()
 	ctx := t.Context()
-	u := store.User{ID: id, Created: e.clock, Updated: e.clock, State: store.StateActive, FirstName: "Ann", Params: `{"theme":"dark"}`}
-	if err := e.st.CreateUser(ctx, store.NewUser{User: u, PasswordHash: "$argon2id$secret-hash",
+	u := store.User{ID: id, Created: e.clock, Updated: e.clock, State: store.StateActive}
+	p := store.Profile{FirstName: "Ann", Params: `{"theme":"dark"}`}
+	if err := e.st.CreateUser(ctx, store.NewUser{User: u, Profile: p, PasswordHash: "$argon2id$secret-hash",
 		Identifiers: []store.Identifier{{UserID: id, Kind: store.KindEmail, Value: email, Norm: strings.ToLower(email), Verified: true}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -64,34 +64,38 @@ func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *authwire.GetUser
 	if err != nil {
 		return err
 	}
-	res.User = present(u)
+	prof, err := s.Accounts.Profile(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	res.User = present(u, prof)
 	return nil
 }
 
-func present(u store.User) authwire.User {
+func present(u store.User, p store.Profile) authwire.User {
 	out := authwire.User{
 		ID: u.ID, Created: u.Created.UTC(), Updated: u.Updated.UTC(),
-		CompanyName: u.CompanyName, CompanyTitle: u.CompanyTitle, FirstName: u.FirstName, LastName: u.LastName,
-		Birthday: u.Birthday, Hometown: u.Hometown, Education: u.Education, ZipCode: u.ZipCode,
-		Description: u.Description, LinkURL: u.LinkURL, PrivacyMode: u.PrivacyMode, Avatar: u.Avatar,
-		IdentityType: u.IdentityType, IdentityName: u.IdentityName, ZAddress: u.ZAddress,
-		PublicRoomCount: u.PublicRoomCount, ContactCount: u.ContactCount, PendingContactCount: u.PendingContactCount,
-		NewInvitationsCount: u.NewInvitationsCount, PendingRequestCount: u.PendingRequestCount,
-		NewNotificationsCount: u.NewNotificationsCount, IdealMatchCount: u.IdealMatchCount,
+		CompanyName: p.CompanyName, CompanyTitle: p.CompanyTitle, FirstName: p.FirstName, LastName: p.LastName,
+		Birthday: p.Birthday, Hometown: p.Hometown, Education: p.Education, ZipCode: p.ZipCode,
+		Description: p.Description, LinkURL: p.LinkURL, PrivacyMode: p.PrivacyMode, Avatar: p.Avatar,
+		IdentityType: p.IdentityType, IdentityName: p.IdentityName, ZAddress: p.ZAddress,
+		PublicRoomCount: p.PublicRoomCount, ContactCount: p.ContactCount, PendingContactCount: p.PendingContactCount,
+		NewInvitationsCount: p.NewInvitationsCount, PendingRequestCount: p.PendingRequestCount,
+		NewNotificationsCount: p.NewNotificationsCount, IdealMatchCount: p.IdealMatchCount,
 		IsDisabled: u.State == store.StateDisabled, IsNew: u.IsNew,
 		Avatar3D: authwire.Avatar3D{AssetSkins: map[string]string{}},
 		Params:   map[string]json.RawMessage{},
 	}
 	// Stored JSON documents were validated on write; a bad one reads as unset
 	// rather than failing the login.
-	if u.Avatar3D != "" {
-		_ = json.Unmarshal([]byte(u.Avatar3D), &out.Avatar3D)
+	if p.Avatar3D != "" {
+		_ = json.Unmarshal([]byte(p.Avatar3D), &out.Avatar3D)
 		if out.Avatar3D.AssetSkins == nil {
 			out.Avatar3D.AssetSkins = map[string]string{}
 		}
 	}
-	if u.Params != "" {
-		_ = json.Unmarshal([]byte(u.Params), &out.Params)
+	if p.Params != "" {
+		_ = json.Unmarshal([]byte(p.Params), &out.Params)
 		if out.Params == nil {
 			out.Params = map[string]json.RawMessage{}
 		}
@@ -99,8 +103,8 @@ func present(u store.User) authwire.User {
 	if e, ok := u.Identifier(store.KindEmail); ok {
 		out.Email, out.EmailVerified = e.Value, e.Verified
 	}
-	if p, ok := u.Identifier(store.KindPhone); ok {
-		out.PhoneNumber = p.Value
+	if ph, ok := u.Identifier(store.KindPhone); ok {
+		out.PhoneNumber = ph.Value
 	}
 	return out
 }

@@ -79,7 +79,11 @@ func (a *Auth) Verify(r *http.Request, p *userwire.VerifyParams, res **userwire.
 		if err != nil {
 			return err
 		}
-		*res = object(u)
+		pr, err := a.Accounts.Profile(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		*res = object(u, pr)
 		return nil
 	}
 	if p.UserID == "" || (p.EmailCode == "" && p.PhoneCode == "") {
@@ -99,12 +103,16 @@ func (a *Auth) logIn(r *http.Request, u store.User, res **userwire.Object) error
 	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
+	pr, err := a.Accounts.Profile(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
 	c := rpc.CallerFrom(r.Context())
 	s, err := a.Accounts.NewSession(r.Context(), u.ID, c.IP, c.UserAgent)
 	if err != nil {
 		return err
 	}
-	o := object(u)
+	o := object(u, pr)
 	o.Session = &userwire.Session{Token: s.Token, ExpiresAt: s.ExpiresAt}
 	*res = o
 	return nil
@@ -156,14 +164,14 @@ func (a *Auth) Login(r *http.Request, p *userwire.LoginParams, res **userwire.Ob
 
 // Check is user.auth.check.
 func (a *Auth) Check(r *http.Request, _ *userwire.Empty, res **userwire.Object) error {
-	u, err := a.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
+	u, pr, err := a.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
 	if err != nil {
 		return err
 	}
 	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
-	*res = object(u)
+	*res = object(u, pr)
 	return nil
 }
 

@@ -27,12 +27,12 @@ func (s *Settings) Methods() []rpc.Method {
 	}
 }
 
-func settingsOf(u store.User, pending map[string]string) userwire.SettingsObject {
+func settingsOf(u store.User, pr store.Profile, pending map[string]string) userwire.SettingsObject {
 	o := userwire.SettingsObject{
-		FirstName: u.FirstName, LastName: u.LastName, Avatar: u.Avatar, Sex: u.Sex, News: u.News,
-		Restriction1: u.Restrictions[0], Restriction2: u.Restrictions[1], Restriction3: u.Restrictions[2],
-		Restriction4: u.Restrictions[3], Restriction5: u.Restrictions[4],
-		Lang: u.Lang, Birthday: birthdayUnix(u.Birthday), DatingModel: u.DatingModel,
+		FirstName: pr.FirstName, LastName: pr.LastName, Avatar: pr.Avatar, Sex: pr.Sex, News: pr.News,
+		Restriction1: pr.Restrictions[0], Restriction2: pr.Restrictions[1], Restriction3: pr.Restrictions[2],
+		Restriction4: pr.Restrictions[3], Restriction5: pr.Restrictions[4],
+		Lang: u.Lang, Birthday: birthdayUnix(pr.Birthday), DatingModel: pr.DatingModel,
 		EmailPending: pending[store.KindEmail], PhonePending: pending[store.KindPhone],
 	}
 	if e, ok := u.Identifier(store.KindEmail); ok {
@@ -49,11 +49,15 @@ func (s *Settings) current(r *http.Request, userID string, res *userwire.Setting
 	if err != nil {
 		return err
 	}
+	pr, err := s.Accounts.Profile(r.Context(), userID)
+	if err != nil {
+		return err
+	}
 	pending, err := s.Accounts.PendingChanges(r.Context(), userID)
 	if err != nil {
 		return err
 	}
-	*res = settingsOf(u, pending)
+	*res = settingsOf(u, pr, pending)
 	return nil
 }
 
@@ -111,19 +115,18 @@ func (s *Settings) Set(r *http.Request, p *userwire.SetParams, res *userwire.Set
 			return err
 		}
 	}
-	_, err := s.Accounts.UpdateProfile(ctx, userID, func(u *store.User) error {
-		setIf(&u.FirstName, p.FirstName)
-		setIf(&u.LastName, p.LastName)
-		setIf(&u.Avatar, p.Avatar)
-		setIf(&u.Sex, p.Sex)
-		setIf(&u.News, p.News)
+	_, err := s.Accounts.UpdateProfile(ctx, userID, p.Lang, func(pr *store.Profile) error {
+		setIf(&pr.FirstName, p.FirstName)
+		setIf(&pr.LastName, p.LastName)
+		setIf(&pr.Avatar, p.Avatar)
+		setIf(&pr.Sex, p.Sex)
+		setIf(&pr.News, p.News)
 		for i, b := range []*bool{p.Restriction1, p.Restriction2, p.Restriction3, p.Restriction4, p.Restriction5} {
-			setIf(&u.Restrictions[i], b)
+			setIf(&pr.Restrictions[i], b)
 		}
-		setIf(&u.Lang, p.Lang)
-		setIf(&u.DatingModel, p.DatingModel)
+		setIf(&pr.DatingModel, p.DatingModel)
 		if p.Birthday != nil {
-			u.Birthday = birthday
+			pr.Birthday = birthday
 		}
 		return nil
 	})

@@ -24,10 +24,10 @@ func validLang(l string) bool {
 	return false
 }
 
-func object(u store.User) *userwire.Object {
+func object(u store.User, pr store.Profile) *userwire.Object {
 	o := &userwire.Object{
-		ID: u.ID, Name: u.FirstName, Surname: u.LastName, Lang: u.Lang, Avatar: u.Avatar,
-		Sex: u.Sex, Birthday: birthdayUnix(u.Birthday), DatingModel: u.DatingModel,
+		ID: u.ID, Name: pr.FirstName, Surname: pr.LastName, Lang: u.Lang, Avatar: pr.Avatar,
+		Sex: pr.Sex, Birthday: birthdayUnix(pr.Birthday), DatingModel: pr.DatingModel,
 		State: "active", IsNew: u.IsNew, Created: u.Created.Unix(),
 	}
 	if u.State == store.StateDisabled {

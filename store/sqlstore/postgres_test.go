@@ -178,7 +178,8 @@ func TestPostgresSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.CreateUser(ctx, store.NewUser{
-		User:         store.User{ID: "u", FirstName: "Ada"},
+		User:         store.User{ID: "u"},
+		Profile:      store.Profile{FirstName: "Ada"},
 		Identifiers:  []store.Identifier{{Kind: store.KindEmail, Value: "ada@example.com", Norm: "ada@example.com"}},
 		PasswordHash: "h",
 	})
@@ -190,7 +191,11 @@ func TestPostgresSurvivesReopen(t *testing.T) {
 	}
 	s = openPostgresTest(t, dsn, true)
 	u, err := s.UserByIdentifier(ctx, store.KindEmail, "ada@example.com")
-	if err != nil || u.FirstName != "Ada" {
+	if err != nil {
+		t.Fatalf("after reopen: %+v, %v", u, err)
+	}
+	if p, err := s.Profile(ctx, "u"); err != nil || p.FirstName != "Ada" {
+		t.Fatalf("profile after reopen: %+v, %v", p, err)
 		t.Fatalf("after reopen: %+v, %v", u, err)
 	}
 }

@@ -99,7 +99,8 @@ func TestSQLiteSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.CreateUser(ctx, store.NewUser{
-		User:         store.User{ID: "u", FirstName: "Ada"},
+		User:         store.User{ID: "u"},
+		Profile:      store.Profile{FirstName: "Ada"},
 		Identifiers:  []store.Identifier{{Kind: store.KindEmail, Value: "ada@example.com", Norm: "ada@example.com"}},
 		PasswordHash: "h",
 	})
@@ -115,7 +116,11 @@ func TestSQLiteSurvivesReopen(t *testing.T) {
 
 	s = openSQLiteTest(t, path)
 	u, err := s.UserByIdentifier(ctx, store.KindEmail, "ada@example.com")
-	if err != nil || u.ID != "u" || u.FirstName != "Ada" {
+	if err != nil || u.ID != "u" {
+		t.Fatalf("after reopen: %+v, %v", u, err)
+	}
+	if p, err := s.Profile(ctx, "u"); err != nil || p.FirstName != "Ada" {
+		t.Fatalf("profile after reopen: %+v, %v", p, err)
 		t.Fatalf("after reopen: %+v, %v", u, err)
 	}
 	if c, err := s.Credential(ctx, "u"); err != nil || c.PasswordHash != "h" {

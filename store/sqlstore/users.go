@@ -13,48 +13,55 @@ import (
 	"partnergate/store"
 )
 
-// profileCols are the user columns written from a store.User, in the order
-// profileArgs returns them. Create and update both use them so a new column
-// is added in one place.
-var profileCols = []string{
-	"state", "role", "is_new",
-	"first_name", "last_name", "company_name", "company_title", "birthday",
-	"hometown", "education", "zip_code", "description", "link_url",
-	"privacy_mode", "avatar", "avatar3d", "params",
-	"identity_type", "identity_name", "z_address",
-	"public_room_count", "contact_count", "pending_contact_count",
-	"new_invitations_count", "pending_request_count",
-	"new_notifications_count", "ideal_match_count",
-	"sex", "news", "restriction_1", "restriction_2", "restriction_3",
-	"restriction_4", "restriction_5", "lang", "dating_model",
-}
+// userCols are the users columns of a store.User, in the order userArgs
+// returns them; profileCols those of a store.Profile, in profileArgs'
+// order. Create and update both use them so a new column is added in one
+// place.
+var (
+	userCols    = []string{"state", "role", "is_new", "lang"}
+	profileCols = []string{
+		"first_name", "last_name", "company_name", "company_title", "birthday",
+		"hometown", "education", "zip_code", "description", "link_url",
+		"privacy_mode", "avatar", "avatar3d", "params",
+		"identity_type", "identity_name", "z_address",
+		"public_room_count", "contact_count", "pending_contact_count",
+		"new_invitations_count", "pending_request_count",
+		"new_notifications_count", "ideal_match_count",
+		"sex", "news", "restriction_1", "restriction_2", "restriction_3",
+		"restriction_4", "restriction_5", "dating_model",
+	}
+)
 
-func profileArgs(u *store.User) []any {
+func userArgs(u *store.User) []any { return []any{u.State, u.Role, u.IsNew, u.Lang} }
+
+func profileArgs(p *store.Profile) []any {
 	return []any{
-		u.State, u.Role, u.IsNew,
-		u.FirstName, u.LastName, u.CompanyName, u.CompanyTitle, u.Birthday,
-		u.Hometown, u.Education, u.ZipCode, u.Description, u.LinkURL,
-		u.PrivacyMode, u.Avatar, u.Avatar3D, u.Params,
-		u.IdentityType, u.IdentityName, u.ZAddress,
-		u.PublicRoomCount, u.ContactCount, u.PendingContactCount,
-		u.NewInvitationsCount, u.PendingRequestCount,
-		u.NewNotificationsCount, u.IdealMatchCount,
-		u.Sex, u.News, u.Restrictions[0], u.Restrictions[1], u.Restrictions[2],
-		u.Restrictions[3], u.Restrictions[4], u.Lang, u.DatingModel,
+		p.FirstName, p.LastName, p.CompanyName, p.CompanyTitle, p.Birthday,
+		p.Hometown, p.Education, p.ZipCode, p.Description, p.LinkURL,
+		p.PrivacyMode, p.Avatar, p.Avatar3D, p.Params,
+		p.IdentityType, p.IdentityName, p.ZAddress,
+		p.PublicRoomCount, p.ContactCount, p.PendingContactCount,
+		p.NewInvitationsCount, p.PendingRequestCount,
+		p.NewNotificationsCount, p.IdealMatchCount,
+		p.Sex, p.News, p.Restrictions[0], p.Restrictions[1], p.Restrictions[2],
+		p.Restrictions[3], p.Restrictions[4], p.DatingModel,
 	}
 }
 
 var (
-	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, " + strings.Join(profileCols, ", ") +
-		") VALUES (?, ?, ?" + strings.Repeat(", ?", len(profileCols)) + ")"
-	updateUserSQL = "UPDATE users SET updated_at = ?, " + strings.Join(profileCols, " = ?, ") +
+	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, " + strings.Join(userCols, ", ") + ", " +
+		strings.Join(profileCols, ", ") + ") VALUES (?, ?, ?" + strings.Repeat(", ?", len(userCols)+len(profileCols)) + ")"
+	updateUserSQL = "UPDATE users SET updated_at = ?, " + strings.Join(userCols, " = ?, ") +
+		" = ? WHERE id = ?"
+	updateProfileSQL = "UPDATE users SET updated_at = ?, " + strings.Join(profileCols, " = ?, ") +
 		" = ? WHERE id = ?"
 	// selectUserSQL returns one row per identifier (or one row with NULL
 	// identifier columns), so a user and its identifiers come from a single
 	// statement and hence a single snapshot. Callers append the WHERE.
-	selectUserSQL = "SELECT u.id, u.created_at, u.updated_at, u." + strings.Join(profileCols, ", u.") +
+	selectUserSQL = "SELECT u.id, u.created_at, u.updated_at, u." + strings.Join(userCols, ", u.") +
 		", i.kind AS i_kind, i.value AS i_value, i.norm AS i_norm, i.verified AS i_verified" +
 		" FROM users u LEFT JOIN identifiers i ON i.user_id = u.id "
+	selectProfileSQL = "SELECT " + strings.Join(profileCols, ", ") + " FROM users WHERE id = ?"
 )
 
 // userRow mirrors selectUserSQL's columns.
@@ -65,7 +72,28 @@ type userRow struct {
 	State     string `db:"state"`
 	Role      string `db:"role"`
 	IsNew     bool   `db:"is_new"`
+	Lang      string `db:"lang"`
 
+	IKind     sql.NullString `db:"i_kind"`
+	IValue    sql.NullString `db:"i_value"`
+	INorm     sql.NullString `db:"i_norm"`
+	IVerified sql.NullBool   `db:"i_verified"`
+}
+
+func (r *userRow) user() store.User {
+	return store.User{
+		ID:      r.ID,
+		Created: fromMicros(r.CreatedAt),
+		Updated: fromMicros(r.UpdatedAt),
+		State:   r.State,
+		Role:    r.Role,
+		IsNew:   r.IsNew,
+		Lang:    r.Lang,
+	}
+}
+
+// profileRow mirrors selectProfileSQL's columns.
+type profileRow struct {
 	FirstName    string `db:"first_name"`
 	LastName     string `db:"last_name"`
 	CompanyName  string `db:"company_name"`
@@ -99,24 +127,11 @@ type userRow struct {
 	Restriction3 bool   `db:"restriction_3"`
 	Restriction4 bool   `db:"restriction_4"`
 	Restriction5 bool   `db:"restriction_5"`
-	Lang         string `db:"lang"`
 	DatingModel  string `db:"dating_model"`
-
-	IKind     sql.NullString `db:"i_kind"`
-	IValue    sql.NullString `db:"i_value"`
-	INorm     sql.NullString `db:"i_norm"`
-	IVerified sql.NullBool   `db:"i_verified"`
 }
 
-func (r *userRow) user() store.User {
-	return store.User{
-		ID:      r.ID,
-		Created: fromMicros(r.CreatedAt),
-		Updated: fromMicros(r.UpdatedAt),
-		State:   r.State,
-		Role:    r.Role,
-		IsNew:   r.IsNew,
-
+func (r *profileRow) profile() store.Profile {
+	return store.Profile{
 		FirstName:    r.FirstName,
 		LastName:     r.LastName,
 		CompanyName:  r.CompanyName,
@@ -146,9 +161,25 @@ func (r *userRow) user() store.User {
 		Sex:          r.Sex,
 		News:         r.News,
 		Restrictions: [5]bool{r.Restriction1, r.Restriction2, r.Restriction3, r.Restriction4, r.Restriction5},
-		Lang:         r.Lang,
 		DatingModel:  r.DatingModel,
 	}
+}
+
+// queryProfile reads one profile; inside a transaction on Postgres it locks
+// the row for UpdateProfile's read-modify-write. sql.ErrNoRows when the user
+// does not exist.
+func (s *Store) queryProfile(ctx context.Context, q sqlx.QueryerContext, id string) (store.Profile, error) {
+	query := selectProfileSQL
+	if s.dialect == DialectPostgres {
+		if _, inTx := q.(*sqlx.Tx); inTx {
+			query += " FOR UPDATE"
+		}
+	}
+	var r profileRow
+	if err := sqlx.GetContext(ctx, q, &r, s.rw.Rebind(query), id); err != nil {
+		return store.Profile{}, err
+	}
+	return r.profile(), nil
 }
 
 // queryUser runs selectUserSQL with the given WHERE clause and folds the
@@ -228,7 +259,8 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) error {
 		u.State = store.StateActive
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		args := append([]any{u.ID, micros(u.Created), micros(u.Updated)}, profileArgs(&u)...)
+		args := append([]any{u.ID, micros(u.Created), micros(u.Updated)}, userArgs(&u)...)
+		args = append(args, profileArgs(&nu.Profile)...)
 		if _, err := tx.ExecContext(ctx, tx.Rebind(insertUserSQL), args...); err != nil {
 			return err
 		}
@@ -271,8 +303,8 @@ func (s *Store) UserByIdentifier(ctx context.Context, kind, norm string) (store.
 	return u, nil
 }
 
-// UpdateUser reads the user, applies fn and writes every profile column plus
-// State, Role and IsNew as fn returned them, all in one transaction (the row
+// UpdateUser reads the user, applies fn and writes State, Role, IsNew and
+// Lang as fn returned them, all in one transaction (the row
 // is locked on Postgres; SQLite has a single writer). ID, Created and the
 // identifiers are kept from the stored user whatever fn does; Updated comes
 // from the clock. An error from fn is returned unchanged and nothing is
@@ -302,7 +334,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(u store.User)
 		nu.Created = old.Created
 		nu.Updated = s.stamp()
 		nu.Identifiers = old.Identifiers
-		args := append([]any{micros(nu.Updated)}, profileArgs(&nu)...)
+		args := append([]any{micros(nu.Updated)}, userArgs(&nu)...)
 		args = append(args, nu.ID)
 		if _, err := tx.ExecContext(ctx, tx.Rebind(updateUserSQL), args...); err != nil {
 			return err
@@ -315,6 +347,51 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(u store.User)
 	}
 	if err != nil {
 		return store.User{}, wrap("update user", err)
+	}
+	return out, nil
+}
+
+// Profile returns the user's profile.
+func (s *Store) Profile(ctx context.Context, userID string) (store.Profile, error) {
+	p, err := s.queryProfile(ctx, s.ro, userID)
+	if err != nil {
+		return store.Profile{}, wrap("profile", err)
+	}
+	return p, nil
+}
+
+// UpdateProfile reads the profile, applies fn and writes every profile
+// column as fn returned it, in one transaction (locked as in UpdateUser,
+// whose note on fn holds here too); the user's Updated comes from the
+// clock. An error from fn is returned unchanged and nothing is written.
+func (s *Store) UpdateProfile(ctx context.Context, userID string, fn func(p store.Profile) (store.Profile, error)) (store.Profile, error) {
+	var (
+		out   store.Profile
+		fnErr error
+	)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := s.queryProfile(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		np, err := fn(old)
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		args := append([]any{micros(s.stamp())}, profileArgs(&np)...)
+		args = append(args, userID)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(updateProfileSQL), args...); err != nil {
+			return err
+		}
+		out = np
+		return nil
+	})
+	if fnErr != nil {
+		return store.Profile{}, fnErr
+	}
+	if err != nil {
+		return store.Profile{}, wrap("update profile", err)
 	}
 	return out, nil
 }

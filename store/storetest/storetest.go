@@ -32,6 +32,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateUserInvalidValuesAbort", testUpdateUserInvalidValuesAbort},
 		{"UpdateUserNotFound", testUpdateUserNotFound},
 		{"UpdateUserConcurrent", testUpdateUserConcurrent},
+		{"UpdateProfile", testUpdateProfile},
+		{"UpdateProfileFnErrorAborts", testUpdateProfileFnErrorAborts},
+		{"UpdateProfileInvalidValuesAbort", testUpdateProfileInvalidValuesAbort},
+		{"UpdateProfileNotFound", testUpdateProfileNotFound},
+		{"UpdateProfileConcurrent", testUpdateProfileConcurrent},
 		{"CreateUserSameEmailParallel", testCreateUserSameEmailParallel},
 		{"SetUserRole", testSetUserRole},
 		{"SetIdentifier", testSetIdentifier},
@@ -68,7 +73,14 @@ func fullUser(id string) store.User {
 		State:   store.StateActive,
 		Role:    "admin",
 		IsNew:   true,
+		Lang:    "ru",
+	}
+}
 
+// fullProfile returns a profile with every field set to a distinct non-zero
+// value.
+func fullProfile() store.Profile {
+	return store.Profile{
 		FirstName:    "Zoë",
 		LastName:     "O'Brien",
 		CompanyName:  "Acme \"Widgets\"",
@@ -97,7 +109,6 @@ func fullUser(id string) store.User {
 		Sex:                   3,
 		News:                  true,
 		Restrictions:          [5]bool{true, false, true, false, true},
-		Lang:                  "ru",
 		DatingModel:           "serious",
 	}
 }
@@ -129,6 +140,23 @@ func equalUsers(t *testing.T, got, want store.User) {
 	}
 }
 
+// equalProfiles compares a profile read back with the one expected.
+func equalProfiles(t *testing.T, got, want store.Profile) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("profile mismatch\n got: %+v\nwant: %+v", got, want)
+	}
+}
+
+func mustProfile(t *testing.T, s store.Store, id string) store.Profile {
+	t.Helper()
+	p, err := s.Profile(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Profile(%s): %v", id, err)
+	}
+	return p
+}
+
 func mustCreate(t *testing.T, s store.Store, nu store.NewUser) {
 	t.Helper()
 	if err := s.CreateUser(t.Context(), nu); err != nil {
@@ -146,18 +174,20 @@ func wantErr(t *testing.T, what string, err, target error) {
 func testCreateAndGetUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	cases := []struct {
-		name string
-		user store.User
-		ids  []store.Identifier
+		name    string
+		user    store.User
+		profile store.Profile
+		ids     []store.Identifier
 	}{
-		{"every field", fullUser("u-full"), allIdentifiers("u-full", "Zoe")},
-		{"zero profile", store.User{ID: "u-zero", Created: base, Updated: base, State: store.StateDisabled}, nil},
-		{"email only", store.User{ID: "u-mail", Created: base, Updated: base, State: store.StateActive, Params: "{}"},
+		{"every field", fullUser("u-full"), fullProfile(), allIdentifiers("u-full", "Zoe")},
+		{"zero profile", store.User{ID: "u-zero", Created: base, Updated: base, State: store.StateDisabled}, store.Profile{}, nil},
+		{"email only", store.User{ID: "u-mail", Created: base, Updated: base, State: store.StateActive}, store.Profile{Params: "{}"},
 			[]store.Identifier{{UserID: "u-mail", Kind: store.KindEmail, Value: "Bob@example.com", Norm: "bob@example.com"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mustCreate(t, s, store.NewUser{User: tc.user, Identifiers: tc.ids, PasswordHash: "$argon2id$v=19$x"})
+			mustCreate(t, s, store.NewUser{User: tc.user, Profile: tc.profile, Identifiers: tc.ids, PasswordHash: "$argon2id$v=19$x"})
+			equalProfiles(t, mustProfile(t, s, tc.user.ID), tc.profile)
 			want := tc.user
 			want.Identifiers = tc.ids
 
@@ -281,13 +311,15 @@ func testUserNotFound(t *testing.T, s store.Store) {
 	}
 	_, err := s.UserByID(ctx, "nobody")
 	wantErr(t, "UserByID", err, store.ErrNotFound)
+	_, err = s.Profile(ctx, "nobody")
+	wantErr(t, "Profile", err, store.ErrNotFound)
 }
 
 func testUpdateUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	orig := fullUser("u")
 	ids := allIdentifiers("u", "zoe")
-	mustCreate(t, s, store.NewUser{User: orig, Identifiers: ids})
+	mustCreate(t, s, store.NewUser{User: orig, Profile: fullProfile(), Identifiers: ids})
 	before, err := s.UserByID(ctx, "u")
 	if err != nil {
 		t.Fatal(err)
@@ -302,14 +334,7 @@ func testUpdateUser(t *testing.T, s store.Store) {
 		u.State = store.StateDisabled
 		u.Role = "member"
 		u.IsNew = false
-		u.FirstName = "Zoé"
-		u.Description = ""
-		u.PrivacyMode = 0
-		u.Avatar3D = ""
-		u.Params = `{"theme":"light"}`
-		u.IdentityType = 0
-		u.ContactCount = 42
-		u.IdealMatchCount = 0
+		u.Lang = "de"
 		return u, nil
 	})
 	if err != nil {
@@ -330,15 +355,10 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	want.State = store.StateDisabled
 	want.Role = "member"
 	want.IsNew = false
-	want.FirstName = "Zoé"
-	want.Description = ""
-	want.PrivacyMode = 0
-	want.Avatar3D = ""
-	want.Params = `{"theme":"light"}`
-	want.IdentityType = 0
-	want.ContactCount = 42
-	want.IdealMatchCount = 0
+	want.Lang = "de"
 	equalUsers(t, got, want)
+	// The profile is not the user's to write.
+	equalProfiles(t, mustProfile(t, s, "u"), fullProfile())
 
 	reread, err := s.UserByID(ctx, "u")
 	if err != nil {
@@ -359,7 +379,7 @@ func testUpdateUserFnErrorAborts(t *testing.T, s store.Store) {
 	}
 	boom := errors.New("boom")
 	_, err = s.UpdateUser(ctx, "u", func(u store.User) (store.User, error) {
-		u.FirstName = "changed"
+		u.Lang = "de"
 		u.Identifiers[0].Value = "mutated@example.com" // must not leak into the store
 		return u, boom
 	})
@@ -383,14 +403,11 @@ func testUpdateUserInvalidValuesAbort(t *testing.T, s store.Store) {
 		set  func(*store.User)
 	}{
 		{"unknown state", func(u *store.User) { u.State = "zombie" }},
-		{"privacy mode 2", func(u *store.User) { u.PrivacyMode = 2 }},
-		{"identity type 3", func(u *store.User) { u.IdentityType = 3 }},
-		{"negative counter", func(u *store.User) { u.ContactCount = -1 }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.UpdateUser(ctx, "u", func(u store.User) (store.User, error) {
-				u.FirstName = "should not be written"
+				u.Lang = "de"
 				tc.set(&u)
 				return u, nil
 			})
@@ -430,8 +447,7 @@ func testUpdateUserConcurrent(t *testing.T, s store.Store) {
 	for i := range n {
 		wg.Go(func() {
 			_, err := s.UpdateUser(ctx, "u", func(u store.User) (store.User, error) {
-				u.Description += fmt.Sprintf("[%02d]", i)
-				u.ContactCount++
+				u.Role += fmt.Sprintf("[%02d]", i)
 				return u, nil
 			})
 			if err != nil {
@@ -448,12 +464,157 @@ func testUpdateUserConcurrent(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.ContactCount != n {
-		t.Errorf("ContactCount = %d, want %d (lost updates)", u.ContactCount, n)
+	for i := range n {
+		if mark := fmt.Sprintf("[%02d]", i); strings.Count(u.Role, mark) != 1 {
+			t.Errorf("Role %q holds %s %d times, want once (lost updates)", u.Role, mark, strings.Count(u.Role, mark))
+		}
+	}
+}
+
+func testUpdateProfile(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, store.NewUser{User: fullUser("u"), Profile: fullProfile(), Identifiers: allIdentifiers("u", "zoe")})
+	before, err := s.UserByID(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // so a real clock moves past Updated
+
+	got, err := s.UpdateProfile(ctx, "u", func(p store.Profile) (store.Profile, error) {
+		equalProfiles(t, p, fullProfile())
+		p.FirstName = "Zoé"
+		p.Description = ""
+		p.PrivacyMode = 0
+		p.Avatar3D = ""
+		p.Params = `{"theme":"light"}`
+		p.IdentityType = 0
+		p.ContactCount = 42
+		p.IdealMatchCount = 0
+		p.Sex = -1
+		p.Restrictions[2] = false
+		return p, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateProfile: %v", err)
+	}
+	want := fullProfile()
+	want.FirstName = "Zoé"
+	want.Description = ""
+	want.PrivacyMode = 0
+	want.Avatar3D = ""
+	want.Params = `{"theme":"light"}`
+	want.IdentityType = 0
+	want.ContactCount = 42
+	want.IdealMatchCount = 0
+	want.Sex = -1
+	want.Restrictions[2] = false
+	equalProfiles(t, got, want)
+	equalProfiles(t, mustProfile(t, s, "u"), want)
+
+	// The user is untouched but for Updated.
+	after, err := s.UserByID(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Updated.After(before.Updated) {
+		t.Errorf("Updated = %v, want after %v", after.Updated, before.Updated)
+	}
+	before.Updated = after.Updated
+	equalUsers(t, after, before)
+}
+
+func testUpdateProfileFnErrorAborts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, store.NewUser{User: fullUser("u"), Profile: fullProfile()})
+	before, err := s.UserByID(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	_, err = s.UpdateProfile(ctx, "u", func(p store.Profile) (store.Profile, error) {
+		p.FirstName = "changed"
+		return p, boom
+	})
+	wantErr(t, "UpdateProfile", err, boom)
+	equalProfiles(t, mustProfile(t, s, "u"), fullProfile())
+	after, err := s.UserByID(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalUsers(t, after, before)
+}
+
+func testUpdateProfileInvalidValuesAbort(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, store.NewUser{User: fullUser("u"), Profile: fullProfile()})
+	cases := []struct {
+		name string
+		set  func(*store.Profile)
+	}{
+		{"privacy mode 2", func(p *store.Profile) { p.PrivacyMode = 2 }},
+		{"identity type 3", func(p *store.Profile) { p.IdentityType = 3 }},
+		{"negative counter", func(p *store.Profile) { p.ContactCount = -1 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.UpdateProfile(ctx, "u", func(p store.Profile) (store.Profile, error) {
+				p.FirstName = "should not be written"
+				tc.set(&p)
+				return p, nil
+			})
+			if err == nil {
+				t.Fatal("UpdateProfile accepted an invalid value")
+			}
+			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("err = %v: a check violation is none of the sentinels", err)
+			}
+			equalProfiles(t, mustProfile(t, s, "u"), fullProfile())
+		})
+	}
+}
+
+func testUpdateProfileNotFound(t *testing.T, s store.Store) {
+	called := false
+	_, err := s.UpdateProfile(t.Context(), "nobody", func(p store.Profile) (store.Profile, error) {
+		called = true
+		return p, nil
+	})
+	wantErr(t, "UpdateProfile", err, store.ErrNotFound)
+	if called {
+		t.Error("fn called for a missing user")
+	}
+}
+
+func testUpdateProfileConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, store.NewUser{User: store.User{ID: "u"}})
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.UpdateProfile(ctx, "u", func(p store.Profile) (store.Profile, error) {
+				p.Description += fmt.Sprintf("[%02d]", i)
+				p.ContactCount++
+				return p, nil
+			})
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("UpdateProfile: %v", err)
+	}
+	p := mustProfile(t, s, "u")
+	if p.ContactCount != n {
+		t.Errorf("ContactCount = %d, want %d (lost updates)", p.ContactCount, n)
 	}
 	for i := range n {
-		if mark := fmt.Sprintf("[%02d]", i); strings.Count(u.Description, mark) != 1 {
-			t.Errorf("Description %q holds %s %d times, want once", u.Description, mark, strings.Count(u.Description, mark))
+		if mark := fmt.Sprintf("[%02d]", i); strings.Count(p.Description, mark) != 1 {
+			t.Errorf("Description %q holds %s %d times, want once", p.Description, mark, strings.Count(p.Description, mark))
 		}
 	}
 }
@@ -521,7 +682,7 @@ func testSetUserRole(t *testing.T, s store.Store) {
 func testDeleteUserCascades(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ids := allIdentifiers("u", "gone")
-	mustCreate(t, s, store.NewUser{User: fullUser("u"), Identifiers: ids, PasswordHash: "h"})
+	mustCreate(t, s, store.NewUser{User: fullUser("u"), Profile: fullProfile(), Identifiers: ids, PasswordHash: "h"})
 	mustCreate(t, s, store.NewUser{User: store.User{ID: "keep"}, Identifiers: []store.Identifier{email("keep")}, PasswordHash: "k"})
 
 	if err := s.DeleteUser(ctx, "u"); err != nil {
@@ -535,6 +696,8 @@ func testDeleteUserCascades(t *testing.T, s store.Store) {
 	}
 	_, err = s.Credential(ctx, "u")
 	wantErr(t, "Credential", err, store.ErrNotFound)
+	_, err = s.Profile(ctx, "u")
+	wantErr(t, "Profile", err, store.ErrNotFound)
 	wantErr(t, "DeleteUser again", s.DeleteUser(ctx, "u"), store.ErrNotFound)
 
 	// The identifiers are really gone: a new user may take them.

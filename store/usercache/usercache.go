@@ -4,12 +4,21 @@
 // check reads the user and its identifiers from SQL, which costs ten times
 // the rest of the check.
 //
-// Store wraps a store.Store: every user write through it clears the copy
-// (before and after the write), and CachedUser reads through the copy. A
-// copy lives at most TTL, which bounds how stale it can be when a clear
-// fails or a write bypasses the wrapper (the CLI's role grant against an
-// embedded store). Reads that decide permissions (roles) keep calling
-// UserByID, which is never cached.
+// A copy holds the user (store.User: identifiers, state, role) and its
+// profile (store.Profile), because user.auth.check answers with seed 000's
+// user object, names and settings included: leaving the profile out would
+// put a SQL read back on every check. Records of other namespaces are not
+// copied; a namespace whose session check needs one adds it here.
+//
+// Store wraps a store.Store: every user or profile write through it clears
+// the copy (before and after the write), and CachedUser reads through the
+// copy.
+// cmd/partnergate hands every service and command the wrapped store, never
+// the bare one, so no writer can forget the clear. A copy lives at most
+// TTL, which bounds how stale it can be when a clear fails or the writer
+// cannot reach the servers' Redis (the CLI beside an embedded server).
+// Reads that decide permissions (roles) keep calling UserByID, which is
+// never cached.
 package usercache
 
 import (
@@ -41,33 +50,46 @@ func New(s store.Store, k store.UserSnapshots, ttl time.Duration) *Store {
 	return &Store{Store: s, snaps: k, ttl: ttl}
 }
 
-// CachedUser returns the user from its cached copy, or reads it from the
-// store and caches it. Use it for showing a user and checking their login
-// state, never for permission decisions.
-func (s *Store) CachedUser(ctx context.Context, id string) (store.User, error) {
+// entry is what a snapshot holds.
+type entry struct {
+	User    store.User
+	Profile store.Profile
+}
+
+// CachedUser returns the user and its profile from their cached copy, or
+// reads them from the store and caches them. Use it for showing a user and
+// checking their login state, never for permission decisions.
+func (s *Store) CachedUser(ctx context.Context, id string) (store.User, store.Profile, error) {
 	data, fence, err := s.snaps.UserSnapshot(ctx, id)
 	switch {
 	case err == nil:
-		var u store.User
-		if jerr := json.Unmarshal(data, &u); jerr == nil && u.ID == id {
-			return u, nil
+		var c entry
+		if jerr := json.Unmarshal(data, &c); jerr == nil && c.User.ID == id {
+			return c.User, c.Profile, nil
 		}
 		// An unreadable copy (an older layout) is replaced below.
 	case !errors.Is(err, store.ErrNotFound):
-		return store.User{}, fmt.Errorf("usercache: %w", err)
+		return store.User{}, store.Profile{}, fmt.Errorf("usercache: %w", err)
 	}
+	// Two reads, not one snapshot: a write between them moved the
+	// generation on, so the fill below is refused and the next read starts
+	// over.
 	u, err := s.Store.UserByID(ctx, id)
 	if err != nil {
-		return store.User{}, err
+		return store.User{}, store.Profile{}, err
 	}
-	data, err = json.Marshal(u)
+	p, err := s.Store.Profile(ctx, id)
 	if err != nil {
-		return store.User{}, fmt.Errorf("usercache: encode user: %w", err)
+		return store.User{}, store.Profile{}, err
+	}
+	data, err = json.Marshal(entry{User: u, Profile: p})
+	if err != nil {
+		return store.User{}, store.Profile{}, fmt.Errorf("usercache: encode user: %w", err)
 	}
 	// The copy is an optimisation: failing to store it costs the next read
 	// a database round trip, not this one its answer.
 	_, _ = s.snaps.PutUserSnapshot(ctx, id, data, fence, s.ttl)
-	return u, nil
+	return u, p, nil
 }
 
 // clear drops the copy; a failure before a write refuses the write (fail
@@ -101,6 +123,17 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(u store.User)
 	err := s.around(ctx, id, func() error {
 		var err error
 		out, err = s.Store.UpdateUser(ctx, id, fn)
+		return err
+	})
+	return out, err
+}
+
+// UpdateProfile implements store.Store.
+func (s *Store) UpdateProfile(ctx context.Context, userID string, fn func(p store.Profile) (store.Profile, error)) (store.Profile, error) {
+	var out store.Profile
+	err := s.around(ctx, userID, func() error {
+		var err error
+		out, err = s.Store.UpdateProfile(ctx, userID, fn)
 		return err
 	})
 	return out, err

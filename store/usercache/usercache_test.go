@@ -45,7 +45,8 @@ func (f *fixture) user(t *testing.T, id, email string) {
 	t.Helper()
 	now := time.Now().UTC()
 	err := f.raw.CreateUser(t.Context(), store.NewUser{
-		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive, FirstName: "Ada", Lang: "en"},
+		User:        store.User{ID: id, Created: now, Updated: now, State: store.StateActive, Lang: "en"},
+		Profile:     store.Profile{FirstName: "Ada"},
 		Identifiers: []store.Identifier{{UserID: id, Kind: store.KindEmail, Value: email, Norm: email, Verified: true}},
 	})
 	if err != nil {
@@ -53,8 +54,8 @@ func (f *fixture) user(t *testing.T, id, email string) {
 	}
 }
 
-func rename(name string) func(store.User) (store.User, error) {
-	return func(u store.User) (store.User, error) { u.FirstName = name; return u, nil }
+func rename(name string) func(store.Profile) (store.Profile, error) {
+	return func(p store.Profile) (store.Profile, error) { p.FirstName = name; return p, nil }
 }
 
 // The wrapper must keep every promise of the storage contract.
@@ -66,23 +67,23 @@ func TestCachedUserServesTheCopy(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	f.user(t, "u1", "ada@example.com")
-	u, err := f.cache.CachedUser(ctx, "u1")
-	if err != nil || u.FirstName != "Ada" || len(u.Identifiers) != 1 || !u.Identifiers[0].Verified {
-		t.Fatalf("first CachedUser = %+v, %v", u, err)
+	u, p, err := f.cache.CachedUser(ctx, "u1")
+	if err != nil || p.FirstName != "Ada" || u.Lang != "en" || len(u.Identifiers) != 1 || !u.Identifiers[0].Verified {
+		t.Fatalf("first CachedUser = %+v %+v, %v", u, p, err)
 	}
 	// A write that bypasses the wrapper is invisible until the copy expires:
 	// proof that the second read came from Redis, not SQL.
-	if _, err := f.raw.UpdateUser(ctx, "u1", rename("Bypassed")); err != nil {
+	if _, err := f.raw.UpdateProfile(ctx, "u1", rename("Bypassed")); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := f.cache.CachedUser(ctx, "u1"); u.FirstName != "Ada" {
-		t.Fatalf("cached read = %q, want the copy %q", u.FirstName, "Ada")
+	if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName != "Ada" {
+		t.Fatalf("cached read = %q, want the copy %q", p.FirstName, "Ada")
 	}
 	f.mr.FastForward(time.Minute + time.Millisecond)
-	if u, _ := f.cache.CachedUser(ctx, "u1"); u.FirstName != "Bypassed" {
-		t.Fatalf("read after TTL = %q, want %q", u.FirstName, "Bypassed")
+	if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName != "Bypassed" {
+		t.Fatalf("read after TTL = %q, want %q", p.FirstName, "Bypassed")
 	}
-	if _, err := f.cache.CachedUser(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := f.cache.CachedUser(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("CachedUser(unknown) = %v, want ErrNotFound", err)
 	}
 	for _, k := range f.mr.Keys() {
@@ -92,25 +93,36 @@ func TestCachedUserServesTheCopy(t *testing.T) {
 	}
 }
 
-// Every user write through the wrapper clears the copy, so the next read
-// sees it at once.
+// Every user or profile write through the wrapper clears the copy, so the
+// next read sees it at once.
 func TestWritesClearTheCopy(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		write func(ctx context.Context, s *Store) error
-		check func(t *testing.T, u store.User, err error)
+		check func(t *testing.T, u store.User, p store.Profile, err error)
 	}{
 		{"UpdateUser", func(ctx context.Context, s *Store) error {
-			_, err := s.UpdateUser(ctx, "u1", rename("Grace"))
+			_, err := s.UpdateUser(ctx, "u1", func(u store.User) (store.User, error) {
+				u.State, u.Lang = store.StateDisabled, "de"
+				return u, nil
+			})
 			return err
-		}, func(t *testing.T, u store.User, err error) {
-			if err != nil || u.FirstName != "Grace" {
-				t.Fatalf("after UpdateUser: %q, %v", u.FirstName, err)
+		}, func(t *testing.T, u store.User, _ store.Profile, err error) {
+			if err != nil || u.State != store.StateDisabled || u.Lang != "de" {
+				t.Fatalf("after UpdateUser: %q %q, %v", u.State, u.Lang, err)
+			}
+		}},
+		{"UpdateProfile", func(ctx context.Context, s *Store) error {
+			_, err := s.UpdateProfile(ctx, "u1", rename("Grace"))
+			return err
+		}, func(t *testing.T, _ store.User, p store.Profile, err error) {
+			if err != nil || p.FirstName != "Grace" {
+				t.Fatalf("after UpdateProfile: %q, %v", p.FirstName, err)
 			}
 		}},
 		{"SetIdentifier", func(ctx context.Context, s *Store) error {
 			return s.SetIdentifier(ctx, store.Identifier{UserID: "u1", Kind: store.KindEmail, Value: "new@example.com", Norm: "new@example.com"})
-		}, func(t *testing.T, u store.User, err error) {
+		}, func(t *testing.T, u store.User, _ store.Profile, err error) {
 			e, _ := u.Identifier(store.KindEmail)
 			if err != nil || e.Value != "new@example.com" || e.Verified {
 				t.Fatalf("after SetIdentifier: %+v, %v", e, err)
@@ -118,14 +130,14 @@ func TestWritesClearTheCopy(t *testing.T) {
 		}},
 		{"SetUserRole", func(ctx context.Context, s *Store) error {
 			return s.SetUserRole(ctx, "u1", "admin")
-		}, func(t *testing.T, u store.User, err error) {
+		}, func(t *testing.T, u store.User, _ store.Profile, err error) {
 			if err != nil || u.Role != "admin" {
 				t.Fatalf("after SetUserRole: %q, %v", u.Role, err)
 			}
 		}},
 		{"DeleteUser", func(ctx context.Context, s *Store) error {
 			return s.DeleteUser(ctx, "u1")
-		}, func(t *testing.T, _ store.User, err error) {
+		}, func(t *testing.T, _ store.User, _ store.Profile, err error) {
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("after DeleteUser: %v, want ErrNotFound", err)
 			}
@@ -135,14 +147,14 @@ func TestWritesClearTheCopy(t *testing.T) {
 			f := newFixture(t)
 			ctx := t.Context()
 			f.user(t, "u1", "ada@example.com")
-			if _, err := f.cache.CachedUser(ctx, "u1"); err != nil {
+			if _, _, err := f.cache.CachedUser(ctx, "u1"); err != nil {
 				t.Fatal(err)
 			}
 			if err := tc.write(ctx, f.cache); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			u, err := f.cache.CachedUser(ctx, "u1")
-			tc.check(t, u, err)
+			u, p, err := f.cache.CachedUser(ctx, "u1")
+			tc.check(t, u, p, err)
 		})
 	}
 }
@@ -157,15 +169,15 @@ func TestRacingFillIsRefused(t *testing.T) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("UserSnapshot before any fill = %v, want ErrNotFound", err)
 	}
-	if _, err := f.cache.UpdateUser(ctx, "u1", rename("Grace")); err != nil {
+	if _, err := f.cache.UpdateProfile(ctx, "u1", rename("Grace")); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := f.kv.PutUserSnapshot(ctx, "u1", []byte(`{"ID":"u1","FirstName":"Ada"}`), fence, time.Minute)
+	stored, err := f.kv.PutUserSnapshot(ctx, "u1", []byte(`{"User":{"ID":"u1"},"Profile":{"FirstName":"Ada"}}`), fence, time.Minute)
 	if err != nil || stored {
 		t.Fatalf("stale fill = %v, %v; want refused", stored, err)
 	}
-	if u, _ := f.cache.CachedUser(ctx, "u1"); u.FirstName != "Grace" {
-		t.Fatalf("read after refused fill = %q, want Grace", u.FirstName)
+	if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName != "Grace" {
+		t.Fatalf("read after refused fill = %q, want Grace", p.FirstName)
 	}
 }
 
@@ -187,7 +199,7 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := f.cache.CachedUser(ctx, "u1"); err != nil {
+				if _, _, err := f.cache.CachedUser(ctx, "u1"); err != nil {
 					t.Error(err)
 					return
 				}
@@ -197,14 +209,14 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 	var last string
 	for i := range 50 {
 		last = "name" + string(rune('A'+i%26)) + string(rune('a'+i/26))
-		if _, err := f.cache.UpdateUser(ctx, "u1", rename(last)); err != nil {
+		if _, err := f.cache.UpdateProfile(ctx, "u1", rename(last)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	close(stop)
 	wg.Wait()
-	if u, _ := f.cache.CachedUser(ctx, "u1"); u.FirstName != last {
-		t.Fatalf("after concurrent reads, CachedUser = %q, want the last write %q", u.FirstName, last)
+	if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName != last {
+		t.Fatalf("after concurrent reads, CachedUser = %q, want the last write %q", p.FirstName, last)
 	}
 }
 
@@ -216,13 +228,13 @@ func TestRedisDown(t *testing.T) {
 	defer cancel()
 	f.user(t, "u1", "ada@example.com")
 	f.mr.Close()
-	if _, err := f.cache.UpdateUser(ctx, "u1", rename("Grace")); !errors.Is(err, store.ErrUnavailable) {
+	if _, err := f.cache.UpdateProfile(ctx, "u1", rename("Grace")); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("UpdateUser with Redis down = %v, want ErrUnavailable", err)
 	}
-	if u, err := f.raw.UserByID(ctx, "u1"); err != nil || u.FirstName != "Ada" {
-		t.Fatalf("row after refused write = %q, %v; want unchanged", u.FirstName, err)
+	if p, err := f.raw.Profile(ctx, "u1"); err != nil || p.FirstName != "Ada" {
+		t.Fatalf("row after refused write = %q, %v; want unchanged", p.FirstName, err)
 	}
-	if _, err := f.cache.CachedUser(ctx, "u1"); !errors.Is(err, store.ErrUnavailable) {
+	if _, _, err := f.cache.CachedUser(ctx, "u1"); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("CachedUser with Redis down = %v, want ErrUnavailable", err)
 	}
 }

@@ -11,7 +11,10 @@ import (
 	"partnergate/core/events"
 	"partnergate/core/keyring"
 	"partnergate/rpc"
+	"partnergate/store"
+	"partnergate/store/kv"
 	"partnergate/store/sqlstore"
+	"partnergate/store/usercache"
 )
 
 // What Open built, for the administrative commands and the end-to-end
@@ -19,7 +22,16 @@ import (
 // than exported fields keep serve.go's wiring as it was.
 
 // Store is the SQL store, after Open or OpenStore.
-func (m *Main) Store() *sqlstore.Store { return m.store }
+func (m *Main) Store() store.Store { return m.store }
+
+// DB is the SQL store without the user-copy wrapper: for migrations, the
+// dialect and closing, never for writes a session check must see.
+func (m *Main) DB() *sqlstore.Store { return m.db }
+
+// CacheUsersIn routes every later write of Store through the user-copy
+// cache in k, as the servers' writes are, so an admin command clears the
+// copy a running server's session checks read.
+func (m *Main) CacheUsersIn(k *kv.KV) { m.store = usercache.New(m.db, k, 0) }
 
 // Redis is the Redis client, after Open.
 func (m *Main) Redis() redis.UniversalClient { return m.redis }

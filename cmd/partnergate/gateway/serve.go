@@ -43,7 +43,12 @@ type Main struct {
 	Log    zerolog.Logger
 	logw   io.Writer
 
-	store      *sqlstore.Store
+	// db is the SQL store as opened, kept for what only it does (migrate,
+	// dialect, close). Every service gets store instead: once Redis is open
+	// it is db wrapped by store/usercache, so no writer can miss clearing
+	// the user copy that session checks read.
+	db         *sqlstore.Store
+	store      store.Store
 	redis      redis.UniversalClient
 	closeRedis func()
 	ring       *keyring.Ring
@@ -119,7 +124,7 @@ func (m *Main) openStore(ctx context.Context) error {
 		st.Close()
 		return fmt.Errorf("migrate: %w", err)
 	}
-	m.store = st
+	m.db, m.store = st, st
 	return nil
 }
 
@@ -164,6 +169,7 @@ func (m *Main) Open(ctx context.Context) error {
 			Msg("embedded mode: SQLite under the data dir and/or in-process Redis; one process only, in-process Redis state is lost at exit. Set DATABASE_URL and REDIS_URL for production.")
 	}
 	kvs := m.kv()
+	m.store = usercache.New(m.db, kvs, 0)
 
 	hasher, err := password.NewHasher(c.Argon2, c.HashSlots, c.HashWait)
 	if err != nil {
@@ -180,9 +186,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	accounts := &accounts.Service{
-		// Every user write of the account core goes through the cache's
-		// wrapper, so the copies session checks read are cleared with it.
-		Store: usercache.New(m.store, kvs, 0), KV: kvs, Hasher: hasher, Log: m.Log,
+		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: accounts.DefaultThrottle,
 		Sessions: accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
@@ -297,7 +301,7 @@ func writeStatus(w http.ResponseWriter, status int, body string) {
 // backupNotifier delivers backup download links through the outbox, to the
 // user's email, else phone.
 type backupNotifier struct {
-	store  *sqlstore.Store
+	store  store.Store
 	outbox *delivery.Outbox
 }
 
@@ -388,8 +392,8 @@ func (m *Main) Close() error {
 	if m.closeRedis != nil {
 		m.closeRedis()
 	}
-	if m.store != nil {
-		errs = append(errs, m.store.Close())
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
 	}
 	return errors.Join(errs...)
 }
