@@ -327,10 +327,17 @@ func (s *Service) FinishRecovery(ctx context.Context, token, code string) (store
 		return store.User{}, err
 	}
 	if id, ok := u.Identifier(tk.Target.Channel); ok && !id.Verified && id.Norm == tk.Target.Address {
-		id.Verified = true
-		if err := s.Store.SetIdentifier(ctx, id); err != nil {
-			return store.User{}, storeFault("mark verified", err)
+		// Whoever set the password and the other identifiers never proved
+		// this address: it may be a squatter who registered someone else's
+		// email to wait for its owner's recovery. The owner's proof takes
+		// the account back clean, so nothing set before it logs in again.
+		if err := s.Store.ClaimIdentifier(ctx, u.ID, id.Kind); err != nil {
+			return store.User{}, storeFault("claim identifier", err)
 		}
+		if _, err := s.EndUserSessions(ctx, u.ID, ""); err != nil {
+			return store.User{}, err
+		}
+		s.audit(ctx, "identifier.claimed", u.ID, "channel", id.Kind)
 		u, err = s.User(ctx, u.ID)
 		if err != nil {
 			return store.User{}, err
