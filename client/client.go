@@ -156,7 +156,7 @@ func (c *Client) sign(req *http.Request, body []byte) {
 	req.Header.Set("X-Api-Key", c.KID)
 	req.Header.Set("X-Api-Timestamp", ts)
 	req.Header.Set("X-Api-Nonce", nonce)
-	req.Header.Set("X-Api-Signature", partners.Sign(c.Secret, ts, nonce, c.KID, body))
+	req.Header.Set("X-Api-Signature", partners.Sign(c.Secret, ts, nonce, c.KID, req.URL.Path, body))
 }
 
 type request struct {

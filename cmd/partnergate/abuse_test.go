@@ -258,7 +258,7 @@ func TestLogCanary(t *testing.T) {
 		body := rpcBody("system.ping", 1, nil)
 		ts := fmt.Sprint(time.Now().UnixMilli())
 		nonce := newNonce()
-		sig := partnersSign(wrongSecret, ts, nonce, p.KID, body)
+		sig := partnersSign(wrongSecret, ts, nonce, p.KID, "/rpc", body)
 		cn.add(sig)
 		c := anon
 		c.header = map[string]string{"X-Api-Key": p.KID, "X-Api-Timestamp": ts, "X-Api-Nonce": nonce, "X-Api-Signature": sig}

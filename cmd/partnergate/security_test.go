@@ -6,9 +6,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"testing"
+	"time"
 
 	"partnergate/core/fault"
+	"partnergate/core/partners"
+	"partnergate/rpc"
 )
 
 // TestPreAccountTakeover (SECURITY.md 10): a squatter registers the
@@ -82,4 +87,45 @@ func TestPreAccountTakeover(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSignatureBindsMethod (SECURITY.md 15): the partner signature covers
+// the request path, so a body signed for one path-style method is refused
+// when posted to another (where before it was accepted: the body of a login
+// check registered a user), and a signature made for the path style does
+// not pass on /rpc or the other way round.
+func TestSignatureBindsMethod(t *testing.T) {
+	g := mustRunMain(t)
+	ctx := context.Background()
+	p := g.partner(t, "auth")
+	sent := func(signedFor, postTo string, body []byte) gwReply {
+		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+		nonce := newNonce()
+		c := apiCaller{base: g.URL, header: map[string]string{
+			"X-Api-Key": p.KID, "X-Api-Timestamp": ts, "X-Api-Nonce": nonce,
+			"X-Api-Signature": partners.Sign(p.Secret, ts, nonce, p.KID, signedFor, body),
+		}}
+		if postTo == "/rpc" {
+			return c.rpc(ctx, body)
+		}
+		status, b, err := c.post(ctx, postTo, body)
+		r := gwReply{Status: status, Raw: b, Err: err}
+		if err == nil && json.Unmarshal(b, &r.Env) != nil {
+			r.Err = fmt.Errorf("HTTP %d: not an envelope: %q", status, b)
+		}
+		return r
+	}
+	login := rpc.PathPrefix + "auth.getUserByEmailAndPassword"
+	register := rpc.PathPrefix + "auth.registerUser"
+	params := []byte(`{"email":"swapped@example.com","password":"a passphrase for swapping"}`)
+
+	mustCode(t, sent(login, login, params), int(fault.WrongCredentials), "signed for the method it is sent to")
+	mustCode(t, sent(login, register, params), int(fault.SignatureInvalid), "a login body posted to registerUser")
+	// Nothing was registered by the refused call.
+	mustCode(t, sent(register, register, params), 0, "signed for registerUser")
+
+	call := rpcBody("auth.getUserByEmailAndPassword", 1, params)
+	mustCode(t, sent("/rpc", "/rpc", call), 0, "/rpc signed for /rpc")
+	mustCode(t, sent(login, "/rpc", call), int(fault.SignatureInvalid), "/rpc signed for the path style")
+	mustCode(t, sent("", "/rpc", call), int(fault.SignatureInvalid), "/rpc signed without a path")
 }
