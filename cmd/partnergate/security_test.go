@@ -7,9 +7,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"partnergate/core/fault"
 	"partnergate/core/partners"
@@ -128,4 +132,146 @@ func TestSignatureBindsMethod(t *testing.T) {
 	mustCode(t, sent("/rpc", "/rpc", call), 0, "/rpc signed for /rpc")
 	mustCode(t, sent(login, "/rpc", call), int(fault.SignatureInvalid), "/rpc signed for the path style")
 	mustCode(t, sent("", "/rpc", call), int(fault.SignatureInvalid), "/rpc signed without a path")
+}
+
+// redisCounter counts the commands a go-redis client sends, by name.
+type redisCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *redisCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *redisCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.add(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (c *redisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			c.add(cmd)
+		}
+		return next(ctx, cmds)
+	}
+}
+func (c *redisCounter) add(cmd redis.Cmder) {
+	c.mu.Lock()
+	c.n[cmd.Name()]++
+	c.mu.Unlock()
+}
+
+// take returns the counts since the last take and starts again.
+func (c *redisCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[string]int{}
+	return n
+}
+
+// TestRecoveryEqualWork (SECURITY.md 9, 10): a recovery for an unknown
+// address does the same work as for a registered one, shown by what it
+// writes, not by a stopwatch: the same Redis commands, each as many times,
+// and one outbox row to the address named (never sent for the unknown
+// one). Before, only a real account wrote the outbox row and the code, and
+// its answer took twice as long.
+func TestRecoveryEqualWork(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			g := mustRunMain(t, b.env)
+			ctx := context.Background()
+			anon := apiCaller{base: g.URL}
+			partner := anon.withPartner(g.partner(t, "auth"))
+			rc := &redisCounter{n: map[string]int{}}
+			g.redis.AddHook(rc)
+			recovery := func(login string) map[string]int {
+				t.Helper()
+				rc.take()
+				mustCode(t, anon.call(ctx, "user.auth.recovery", map[string]string{"login": login}), 0, "recovery for "+login)
+				return rc.take()
+			}
+			for _, e := range []string{"known-warm@example.com", "known@example.com"} {
+				mustCode(t, partner.call(ctx, "auth.registerUser", map[string]string{"email": e, "password": "a passphrase for recovery"}), 0, "register "+e)
+			}
+			// The first use of each Redis script loads it: warm both paths
+			// on addresses of their own.
+			recovery("known-warm@example.com")
+			recovery("unknown-warm@example.com")
+
+			known, unknown := recovery("known@example.com"), recovery("unknown@example.com")
+			if !maps.Equal(known, unknown) {
+				t.Errorf("Redis commands differ:\n known   %v\n unknown %v", known, unknown)
+			}
+			for _, to := range []string{"known@example.com", "unknown@example.com"} {
+				r := anon.call(ctx, "dev.outbox.list", map[string]string{"to": to})
+				var res struct{ Messages []struct{ Subject string } }
+				if r.code() != 0 || json.Unmarshal(r.Env.Data, &res) != nil || len(res.Messages) != 1 {
+					t.Errorf("outbox rows for %s: want 1, got %v", to, r)
+				}
+			}
+		})
+	}
+}
+
+// TestSendCapAlike (SECURITY.md 9): the daily send cap counts a decoy
+// recovery as it counts a real one, so an unknown address reaches it after
+// as many requests as a known one; its retryAfter is the true wait (until
+// the UTC day ends, when the count starts again); and caps are kept per
+// purpose, so a stranger's recoveries of the owner's address leave the
+// owner's own deletion code free to send.
+func TestSendCapAlike(t *testing.T) {
+	const dailyCap = 3
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			g := mustRunMainWith(t, func(m *Main) {
+				m.accounts.Codes.Policy.DailyCap = dailyCap
+				// The 90-second hold is not under test: keep it short so
+				// the cap is reached at once.
+				m.accounts.Codes.Policy.ResendEvery = time.Millisecond
+			}, b.env)
+			ctx := context.Background()
+			anon := apiCaller{base: g.URL}
+			// send repeats a call while only the short resend hold refuses it.
+			send := func(c apiCaller, method string, params any) gwReply {
+				t.Helper()
+				for range 100 {
+					r := c.call(ctx, method, params)
+					if r.code() != int(fault.Throttled) || r.Env.Error.RetryAfter > 1 {
+						return r
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				t.Fatalf("%s: still held after 2 s", method)
+				return gwReply{}
+			}
+			capped := func(t *testing.T, login string) {
+				t.Helper()
+				for i := range dailyCap {
+					mustCode(t, send(anon, "user.auth.recovery", map[string]string{"login": login}), 0, fmt.Sprintf("recovery %d of %s", i+1, login))
+				}
+				r := send(anon, "user.auth.recovery", map[string]string{"login": login})
+				now := time.Now().UTC()
+				left := int(now.Truncate(24*time.Hour).Add(24*time.Hour).Sub(now) / time.Second)
+				if r.code() != int(fault.Throttled) || r.Env.Error.RetryAfter < left-60 || r.Env.Error.RetryAfter > left+1 {
+					t.Fatalf("recovery %d of %s: want 1003 with retryAfter about %d s (the day's end), got %v", dailyCap+1, login, left, r)
+				}
+			}
+
+			r := anon.call(ctx, "user.auth.registration", map[string]string{"email": "owner@example.com", "password": "the owner's passphrase 7"})
+			var id string
+			if r.code() != 0 || json.Unmarshal(r.Env.Data, &id) != nil {
+				t.Fatal(r)
+			}
+			r = anon.call(ctx, "user.auth.verify", map[string]string{"user_id": id, "email_code": outboxCode(t, g, "owner@example.com")})
+			var u struct{ Session struct{ Token string } }
+			if r.code() != 0 || json.Unmarshal(r.Env.Data, &u) != nil {
+				t.Fatal(r)
+			}
+
+			capped(t, "nobody-here@example.com")
+			capped(t, "owner@example.com")
+			mustCode(t, send(anon.withToken(u.Session.Token), "user.auth.delete", nil), 0, "the owner's deletion code after a stranger's recoveries")
+		})
+	}
 }

@@ -259,15 +259,19 @@ func (s *Service) StartRecovery(ctx context.Context, login string) (token, chann
 		if kind == store.KindPhone {
 			ch = store.KindPhone
 		}
-		// The decoy spends the same resend hold a real send would, so the
-		// 90-second answer is the same for known and unknown logins.
-		if ok, left, herr := s.KV.Hold(ctx, codes.Recovery+":"+ch+":"+norm, s.Codes.Policy.ResendEvery); herr != nil {
-			return "", "", storeFault("resend hold", herr)
-		} else if !ok {
-			return "", "", fault.Throttle(left)
+		// The decoy does every write a real send does (the resend hold, the
+		// daily count, a code, an outbox row) and is audited alike, so
+		// neither the answer, its time nor the caps tell the logins apart.
+		dt := codes.Target{Channel: ch, Address: norm}
+		if err := s.Codes.SendDecoy(ctx, codes.Recovery, dt); err != nil {
+			return "", "", err
 		}
-		token, err := s.Codes.NewToken(ctx, codes.Recovery, codes.Ticket{Target: codes.Target{Channel: ch, Address: norm}, Decoy: true})
-		return token, ch, err
+		token, err := s.Codes.NewToken(ctx, codes.Recovery, codes.Ticket{Target: dt, Decoy: true})
+		if err != nil {
+			return "", "", err
+		}
+		s.audit(ctx, "recovery.started", "", "channel", ch)
+		return token, ch, nil
 	}
 	if err := s.Codes.Send(ctx, codes.Recovery, t); err != nil {
 		return "", "", err
@@ -291,16 +295,7 @@ func (s *Service) ResendFor(ctx context.Context, purpose, token string) error {
 		return err
 	}
 	if tk.Decoy {
-		// Hold exactly as a real send does, so the 90-second answer does
-		// not tell decoys from real tokens.
-		ok, left, err := s.KV.Hold(ctx, purpose+":"+tk.Target.Channel+":"+tk.Target.Address, s.Codes.Policy.ResendEvery)
-		if err != nil {
-			return storeFault("resend hold", err)
-		}
-		if !ok {
-			return fault.Throttle(left)
-		}
-		return nil
+		return s.Codes.SendDecoy(ctx, purpose, tk.Target)
 	}
 	return s.Codes.Send(ctx, purpose, tk.Target)
 }
