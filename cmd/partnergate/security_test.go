@@ -275,3 +275,31 @@ func TestSendCapAlike(t *testing.T) {
 		})
 	}
 }
+
+// TestConfusableIdentifiers (SECURITY.md 18, 23): an email that only looks
+// like a registered one, or that folded onto it, is refused by every
+// namespace (3002), never taken as the registered account nor registered as
+// a second one; and as a login it matches nobody.
+func TestConfusableIdentifiers(t *testing.T) {
+	g := mustRunMain(t)
+	ctx := context.Background()
+	anon := apiCaller{base: g.URL}
+	partner := anon.withPartner(g.partner(t, "auth"))
+	const pw = "kate's own passphrase 3"
+	mustCode(t, partner.call(ctx, "auth.registerUser", map[string]string{"email": "kate@example.com", "password": pw}), 0, "register kate")
+	for _, email := range []string{
+		"\u212Aate@example.com",                // Kelvin sign
+		"\u0130nci@example.com",                // dotted capital I
+		"k\u0430te@example.com",                // Cyrillic a
+		"ka\u200Bte@example.com",               // zero-width space
+		"\uFF4B\uFF41\uFF54\uFF45@example.com", // full-width
+		"kate@ex\u0430mple.com",                // Cyrillic a in the domain
+	} {
+		mustCode(t, partner.call(ctx, "auth.registerUser", map[string]string{"email": email, "password": pw}), int(fault.EmailInvalid), fmt.Sprintf("seed 001 registers %q", email))
+		mustCode(t, anon.call(ctx, "user.auth.registration", map[string]string{"email": email, "password": pw}), int(fault.EmailInvalid), fmt.Sprintf("seed 000 registers %q", email))
+		mustCode(t, partner.call(ctx, "auth.getUserByEmailAndPassword", map[string]string{"email": email, "password": pw}), int(fault.WrongCredentials), fmt.Sprintf("seed 001 logs in as %q", email))
+		mustCode(t, anon.call(ctx, "user.auth.login", map[string]string{"login": email, "password": pw}), int(fault.WrongCredentials), fmt.Sprintf("seed 000 logs in as %q", email))
+	}
+	// The username rule is the same: a Kelvin-sign login matches nobody.
+	mustCode(t, anon.call(ctx, "user.auth.login", map[string]string{"login": "\u212Aate", "password": pw}), int(fault.WrongCredentials), "username login with a Kelvin sign")
+}
