@@ -303,3 +303,62 @@ func TestConfusableIdentifiers(t *testing.T) {
 	// The username rule is the same: a Kelvin-sign login matches nobody.
 	mustCode(t, anon.call(ctx, "user.auth.login", map[string]string{"login": "\u212Aate", "password": pw}), int(fault.WrongCredentials), "username login with a Kelvin sign")
 }
+
+// signedUp registers email through seed 000, verifies it and returns a
+// caller holding its session.
+func signedUp(t *testing.T, g *gateway, email string) apiCaller {
+	t.Helper()
+	ctx := context.Background()
+	anon := apiCaller{base: g.URL}
+	r := anon.call(ctx, "user.auth.registration", map[string]string{"email": email, "password": "a passphrase of " + email})
+	var id string
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &id) != nil {
+		t.Fatal(r)
+	}
+	r = anon.call(ctx, "user.auth.verify", map[string]string{"user_id": id, "email_code": outboxCode(t, g, email)})
+	var u struct{ Session struct{ Token string } }
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &u) != nil {
+		t.Fatal(r)
+	}
+	return anon.withToken(u.Session.Token)
+}
+
+// TestIntegerBounds (SECURITY.md 18): every integer a method takes is
+// bounded to what it means, at the integer's extremes too, where a
+// conversion could wrap: a birthday of 9223372036854775807 seconds passed
+// and rendered as the year 292277026596.
+func TestIntegerBounds(t *testing.T) {
+	g := mustRunMain(t)
+	ctx := context.Background()
+	me := signedUp(t, g, "bounds@example.com")
+	const earliest = -2208988800 // 1900-01-01T00:00:00Z
+	mustCode(t, me.call(ctx, "user.settings.set", map[string]any{"birthday": earliest}), 0, "birthday 1900-01-01")
+	for _, p := range []map[string]any{
+		{"birthday": int64(9223372036854775807)},
+		{"birthday": int64(-9223372036854775808)},
+		{"birthday": earliest - 1},
+		{"birthday": time.Now().Add(48 * time.Hour).Unix()},
+		{"sex": 2147483648},
+		{"sex": -9223372036854775808},
+	} {
+		r := me.call(ctx, "user.settings.set", p)
+		if r.code() != int(fault.Invalid) && r.code() != rpc.CodeInvalidParams {
+			t.Errorf("user.settings.set %v: want 3001 or -32602, got %v", p, r)
+		}
+	}
+	r := me.call(ctx, "user.settings.get", nil)
+	var got struct{ Birthday *int64 }
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &got) != nil || got.Birthday == nil || *got.Birthday != earliest {
+		t.Fatalf("birthday after the refused sets: %v", r)
+	}
+	other := signedUp(t, g, "bounds-other@example.com")
+	var id struct{ ID string }
+	if r := other.call(ctx, "user.auth.check", nil); r.code() != 0 || json.Unmarshal(r.Env.Data, &id) != nil {
+		t.Fatal(r)
+	}
+	for _, reason := range []int64{0, 6, 9223372036854775807, -9223372036854775808} {
+		if r := me.call(ctx, "user.auth.block", map[string]any{"id": id.ID, "reason": reason}); r.code() != int(fault.Invalid) && r.code() != rpc.CodeInvalidParams {
+			t.Errorf("block reason %d: want 3001 or -32602, got %v", reason, r)
+		}
+	}
+}

@@ -106,6 +106,9 @@ type SetParams struct {
 	Phone        *string `json:"phone,omitempty" rpc:"max=32"`
 }
 
+// earliestBirthday is 1900-01-01T00:00:00Z in unix seconds.
+var earliestBirthday = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+
 // Set is user.settings.set. Every member is validated before anything is
 // written, so bad input changes nothing.
 func (s *Settings) Set(r *http.Request, p *SetParams, res *SettingsObject) error {
@@ -120,15 +123,16 @@ func (s *Settings) Set(r *http.Request, p *SetParams, res *SettingsObject) error
 	}
 	var birthday string
 	if p.Birthday != nil {
-		t := time.Unix(*p.Birthday, 0).UTC()
 		now := time.Now
 		if s.Now != nil {
 			now = s.Now
 		}
-		if t.Year() < 1900 || t.After(now()) {
+		// Bounded as an integer first: time.Unix overflows for seconds
+		// near the int64 limits and would pass a year check it should fail.
+		if *p.Birthday < earliestBirthday || *p.Birthday > now().Unix() {
 			fields["birthday"] = "a unix time between 1900 and now"
 		}
-		birthday = t.Format(dateLayout)
+		birthday = time.Unix(*p.Birthday, 0).UTC().Format(dateLayout)
 	}
 	if p.Email != nil {
 		if _, err := accounts.ParseEmail(*p.Email); err != nil {
