@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -359,6 +360,52 @@ func TestIntegerBounds(t *testing.T) {
 	for _, reason := range []int64{0, 6, 9223372036854775807, -9223372036854775808} {
 		if r := me.call(ctx, "user.auth.block", map[string]any{"id": id.ID, "reason": reason}); r.code() != int(fault.Invalid) && r.code() != rpc.CodeInvalidParams {
 			t.Errorf("block reason %d: want 3001 or -32602, got %v", reason, r)
+		}
+	}
+}
+
+// TestPartnerKeyFailureBudget (SECURITY.md 5): partner logins carry the
+// backend's address, so the per-IP counter does not see them; a stolen key
+// spraying one password over many accounts instead runs into the key's
+// failure budget: past it, every login through that key (a right password
+// included) is refused with retryAfter until the window ends, while other
+// keys and other callers go on.
+func TestPartnerKeyFailureBudget(t *testing.T) {
+	const budget = 5
+	g := mustRunMainWith(t, func(m *Main) { m.accounts.Throttle.KeyFailures = budget }, nil)
+	ctx := context.Background()
+	anon := apiCaller{base: g.URL}
+	stolen, other := anon.withPartner(g.partner(t, "auth")), anon.withPartner(g.partner(t, "auth"))
+	const pw = "the right passphrase 42"
+	mustCode(t, stolen.call(ctx, "auth.registerUser", map[string]string{"email": "sprayed@example.com", "password": pw}), 0, "register")
+	for i := range budget {
+		mustCode(t, stolen.call(ctx, "auth.getUserByEmailAndPassword", map[string]string{"email": fmt.Sprintf("spray%d@example.com", i), "password": "Summer2026!"}), int(fault.WrongCredentials), fmt.Sprintf("spray %d", i))
+	}
+	r := stolen.call(ctx, "auth.getUserByEmailAndPassword", map[string]string{"email": "sprayed@example.com", "password": pw})
+	if r.code() != int(fault.Throttled) || r.Env.Error.RetryAfter < 1 || r.Env.Error.RetryAfter > 600 {
+		t.Fatalf("a login past the key's budget: want 1003 with retryAfter within the 10-minute window, got %v", r)
+	}
+	mustCode(t, other.call(ctx, "auth.getUserByEmailAndPassword", map[string]string{"email": "sprayed@example.com", "password": pw}), 0, "another key")
+	mustCode(t, anon.call(ctx, "user.auth.login", map[string]string{"login": "sprayed@example.com", "password": pw}), int(fault.EmailNotVerified), "a user's own login")
+}
+
+// TestDeepNesting (SECURITY.md 18): nesting over the limit is -32600 at any
+// depth, on both transports, also past the 10,000 levels where
+// encoding/json itself gives up (which made it -32700).
+func TestDeepNesting(t *testing.T) {
+	g := mustRunMain(t)
+	ctx := context.Background()
+	anon := apiCaller{base: g.URL}
+	for _, depth := range []int{33, 10_000, 10_001, 100_000} {
+		nested := strings.Repeat("[", depth) + strings.Repeat("]", depth)
+		body := []byte(`{"jsonrpc":"2.0","method":"system.ping","params":` + nested + `,"id":1}`)
+		if r := anon.rpc(ctx, body); r.code() != rpc.CodeInvalidRequest {
+			t.Errorf("/rpc, depth %d: want -32600, got %.200s", depth, r)
+		}
+		status, b, err := anon.post(ctx, rpc.PathPrefix+"system.ping", []byte(`{"a":`+nested+`}`))
+		var env gwEnvelope
+		if err != nil || json.Unmarshal(b, &env) != nil || env.Error.Code != rpc.CodeInvalidRequest {
+			t.Errorf("path style, depth %d: want -32600, got HTTP %d %.200s %v", depth, status, b, err)
 		}
 	}
 }
