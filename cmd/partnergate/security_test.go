@@ -7,7 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -408,4 +410,42 @@ func TestDeepNesting(t *testing.T) {
 			t.Errorf("path style, depth %d: want -32600, got HTTP %d %.200s %v", depth, status, b, err)
 		}
 	}
+}
+
+// TestMetricsGuarded: /metrics, which maps every method, its traffic and its
+// errors, is not served to anyone on the public listener: outside dev mode
+// it needs the configured bearer token, and without one it does not exist.
+func TestMetricsGuarded(t *testing.T) {
+	get := func(t *testing.T, g *gateway, auth string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, g.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := testHTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	t.Run("production without a token", func(t *testing.T) {
+		g := mustRunMain(t, map[string]string{"PARTNERGATE_DEV": "false", "PARTNERGATE_SECRET_KEY": testKey()})
+		if s, b := get(t, g, ""); s != http.StatusNotFound || strings.Contains(b, "partnergate_") {
+			t.Fatalf("GET /metrics: HTTP %d %.200s", s, b)
+		}
+	})
+	t.Run("with a token", func(t *testing.T) {
+		token := secretText("metrics-")
+		g := mustRunMain(t, map[string]string{"PARTNERGATE_DEV": "false", "PARTNERGATE_SECRET_KEY": testKey(), "PARTNERGATE_METRICS_TOKEN": token})
+		for _, auth := range []string{"", "Bearer wrong-" + token, "Basic " + token, "Bearer " + token + "x"} {
+			if s, b := get(t, g, auth); s != http.StatusUnauthorized || strings.Contains(b, "partnergate_") {
+				t.Fatalf("GET /metrics with %q: HTTP %d %.200s", auth, s, b)
+			}
+		}
+		if s, b := get(t, g, "Bearer "+token); s != http.StatusOK || !strings.Contains(b, "partnergate_") {
+			t.Fatalf("GET /metrics with the token: HTTP %d %.200s", s, b)
+		}
+	})
 }
