@@ -130,15 +130,15 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 		return unavailable("store code", err)
 	}
 	vars := map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}
-	deliver := s.Deliver.Deliver
 	if decoy {
-		d, ok := s.Deliver.(DecoyDeliverer)
-		if !ok {
-			return nil
+		// A decoy's address may be no address at all (a malformed login),
+		// which the outbox refuses: that is no reason to answer otherwise.
+		if d, ok := s.Deliver.(DecoyDeliverer); ok {
+			_ = d.DeliverDecoy(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars)
 		}
-		deliver = d.DeliverDecoy
+		return nil
 	}
-	if err := deliver(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars); err != nil {
+	if err := s.Deliver.Deliver(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars); err != nil {
 		// The code never left: let the user ask again at once.
 		_ = s.KV.Release(ctx, hold)
 		return fmt.Errorf("codes: queue %s code: %w", purpose, err)
