@@ -161,17 +161,18 @@ func (c *Client) sign(req *http.Request, body []byte) {
 	req.Header.Set("X-Api-Key", c.KID)
 	req.Header.Set("X-Api-Timestamp", ts)
 	req.Header.Set("X-Api-Nonce", nonce)
-	req.Header.Set("X-Api-Signature", Sign(c.Secret, ts, nonce, c.KID, body))
+	req.Header.Set("X-Api-Signature", Sign(c.Secret, ts, nonce, c.KID, req.URL.Path, body))
 }
 
-// Sign returns the X-Api-Signature of a partner call:
-// hex(HMAC-SHA256(secret, timestamp + "." + nonce + "." + kid + "." + hex(sha256(body)))).
+// Sign returns the X-Api-Signature of a partner call to path (the URL path
+// as the gateway routes it: /rpc, or /api/v0/partnerRpc/{method}):
+// hex(HMAC-SHA256(secret, timestamp + "." + nonce + "." + kid + "." + path + "." + hex(sha256(body)))).
 // The server has its own copy (core/partners.Sign); the client keeps one so it
 // links none of the server, and TestSignMatchesServer holds the two equal.
-func Sign(secret, timestamp, nonce, kid string, body []byte) string {
+func Sign(secret, timestamp, nonce, kid, path string, body []byte) string {
 	sum := sha256.Sum256(body)
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(timestamp + "." + nonce + "." + kid + "." + hex.EncodeToString(sum[:])))
+	m.Write([]byte(timestamp + "." + nonce + "." + kid + "." + path + "." + hex.EncodeToString(sum[:])))
 	return hex.EncodeToString(m.Sum(nil))
 }
 

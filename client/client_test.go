@@ -70,7 +70,7 @@ func TestSignMatchesServer(t *testing.T) {
 	if err := c.Call(context.Background(), "auth.registerUser", authwire.RegisterUserParams{Email: "a@example.com"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := partners.Sign("pks_secret", hdr.Get("X-Api-Timestamp"), hdr.Get("X-Api-Nonce"), "pk_test", body)
+	want := partners.Sign("pks_secret", hdr.Get("X-Api-Timestamp"), hdr.Get("X-Api-Nonce"), "pk_test", "/rpc", body)
 	if got := hdr.Get("X-Api-Signature"); got != want || hdr.Get("X-Api-Key") != "pk_test" {
 		t.Errorf("signature %q, server computes %q (key %q)", got, want, hdr.Get("X-Api-Key"))
 	}

@@ -160,13 +160,16 @@ type exchange struct {
 
 func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
 	i := skipSpace(body, 0)
-	if i == len(body) || !json.Valid(body) {
-		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: protoErr(CodeParse, ""), ID: nullID})
-		return
-	}
+	// encoding/json refuses nesting beyond 10,000 as invalid: depth is
+	// looked at first so an over-deep body is the documented -32600 at any
+	// depth, not a parse error past the decoder's own limit.
 	if d := maxDepth(body); d > h.cfg.Limits.MaxDepth {
 		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", ID: nullID,
 			Error: protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth %d exceeds %d", d, h.cfg.Limits.MaxDepth))})
+		return
+	}
+	if i == len(body) || !json.Valid(body) {
+		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: protoErr(CodeParse, ""), ID: nullID})
 		return
 	}
 	if body[i] != '[' {
@@ -550,12 +553,14 @@ func (h *Handler) servePath(w http.ResponseWriter, x *exchange, name string, bod
 	var params []byte
 	switch {
 	case i == len(body):
-	case !json.Valid(body):
-		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeParse, ""))
-		return
 	case maxDepth(body) > h.cfg.Limits.MaxDepth:
+		// Before validity, as on /rpc: past 10,000 levels encoding/json
+		// calls the body invalid.
 		h.pathFault(w, x, start, http.StatusBadRequest,
 			protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth exceeds %d", h.cfg.Limits.MaxDepth)))
+		return
+	case !json.Valid(body):
+		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeParse, ""))
 		return
 	case body[i] != '{':
 		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeInvalidRequest, "body must be the params object"))

@@ -70,7 +70,8 @@ func endOfValue(b []byte, i int) int {
 	}
 }
 
-// maxDepth returns the deepest bracket nesting in valid JSON b.
+// maxDepth returns the deepest bracket nesting in b, valid JSON or not:
+// it counts brackets outside strings, which is all the limit needs.
 func maxDepth(b []byte) int {
 	depth, deepest := 0, 0
 	for i := 0; i < len(b); i++ {

@@ -208,6 +208,10 @@ type Store interface {
 	// ErrAlreadyExists when another user holds id.Norm; ErrNotFound when the
 	// user does not exist.
 	SetIdentifier(ctx context.Context, id Identifier) error
+	// ClaimIdentifier marks the user's identifier of kind verified and, in
+	// the same transaction, removes the password and every other
+	// identifier. ErrNotFound when the user has no identifier of kind.
+	ClaimIdentifier(ctx context.Context, userID, kind string) error
 
 	// Credential returns the user's password hash. ErrNotFound when the user
 	// has no password.

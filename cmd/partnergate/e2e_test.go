@@ -236,7 +236,7 @@ func TestPartnerSignatures(t *testing.T) {
 	signed := func(kid, secret string, at time.Time, nonce string) map[string]string {
 		ts := strconv.FormatInt(at.UnixMilli(), 10)
 		return map[string]string{"X-Api-Key": kid, "X-Api-Timestamp": ts, "X-Api-Nonce": nonce,
-			"X-Api-Signature": partners.Sign(secret, ts, nonce, kid, body)}
+			"X-Api-Signature": partners.Sign(secret, ts, nonce, kid, "/rpc", body)}
 	}
 	now := time.Now()
 	replay := signed(good.KID, good.Secret, now, "replay-nonce-0001")

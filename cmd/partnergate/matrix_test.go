@@ -121,7 +121,7 @@ func (c apiCaller) post(ctx context.Context, path string, body []byte) (int, []b
 		req.Header.Set("X-Api-Key", c.kid)
 		req.Header.Set("X-Api-Timestamp", ts)
 		req.Header.Set("X-Api-Nonce", nonce)
-		req.Header.Set("X-Api-Signature", partners.Sign(c.secret, ts, nonce, c.kid, body))
+		req.Header.Set("X-Api-Signature", partners.Sign(c.secret, ts, nonce, c.kid, path, body))
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

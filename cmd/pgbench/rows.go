@@ -199,7 +199,7 @@ func signed(g *gateway, body func() []byte) vegeta.Targeter {
 			"X-Api-Key":       {g.kid},
 			"X-Api-Timestamp": {ts},
 			"X-Api-Nonce":     {nonce},
-			"X-Api-Signature": {partners.Sign(g.secret, ts, nonce, g.kid, b)},
+			"X-Api-Signature": {partners.Sign(g.secret, ts, nonce, g.kid, "/rpc", b)},
 		}
 		return nil
 	}

@@ -35,6 +35,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		Timestamp: r.Header.Get("X-Api-Timestamp"),
 		Nonce:     r.Header.Get("X-Api-Nonce"),
 		Signature: r.Header.Get("X-Api-Signature"),
+		Path:      r.URL.Path,
 	}
 	authz := r.Header.Get("Authorization")
 	if sg.Present() {

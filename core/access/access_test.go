@@ -119,7 +119,7 @@ func (e *env) signedHeaders(k partners.Created, body []byte) http.Header {
 	h.Set("X-Api-Key", k.KID)
 	h.Set("X-Api-Timestamp", ts)
 	h.Set("X-Api-Nonce", n)
-	h.Set("X-Api-Signature", partners.Sign(k.Secret, ts, n, k.KID, body))
+	h.Set("X-Api-Signature", partners.Sign(k.Secret, ts, n, k.KID, "/rpc", body))
 	return h
 }
 

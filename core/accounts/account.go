@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,10 +33,17 @@ type Throttle struct {
 	HourlyAttempts int64
 	// Window is how long failures are remembered after the last one.
 	Window time.Duration
+	// KeyFailures is how many failed logins one partner key may make in
+	// each KeyWindow before its logins are refused until the window ends.
+	// A partner's calls carry its backend's address, not its users', so
+	// this budget stands in for the per-IP counter there.
+	KeyFailures int64
+	KeyWindow   time.Duration
 }
 
 // DefaultThrottle is the documented default.
-var DefaultThrottle = Throttle{FreeFailures: 5, IPFreeFailures: 20, MaxBackoff: 15 * time.Minute, HourlyAttempts: 100, Window: time.Hour}
+var DefaultThrottle = Throttle{FreeFailures: 5, IPFreeFailures: 20, MaxBackoff: 15 * time.Minute, HourlyAttempts: 100, Window: time.Hour,
+	KeyFailures: 1000, KeyWindow: 10 * time.Minute}
 
 // SessionPolicy sets session lifetimes (SECURITY.md 11).
 type SessionPolicy struct {
@@ -182,6 +190,9 @@ type Login struct {
 	Norm     string // normalised identifier
 	Password string
 	IP       string
+	// Key is the partner key making the check, if any: its failures count
+	// against the key's budget (Throttle.KeyFailures).
+	Key string
 }
 
 // CheckPassword is every login's core: throttles, the argon2id verify (a
@@ -209,6 +220,22 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	if !known {
 		subject = "x:" + l.Kind + ":" + l.Norm
 	}
+	keyBudget := ""
+	if l.Key != "" && s.Throttle.KeyFailures > 0 && s.Throttle.KeyWindow > 0 {
+		// Fixed windows: a key's count never carries over, so a busy
+		// partner's steady typos cannot build up into a lockout.
+		now := s.now()
+		start := now.Truncate(s.Throttle.KeyWindow)
+		keyBudget = "key:" + l.Key + ":" + strconv.FormatInt(start.Unix(), 10)
+		f, err := s.KV.Failures(ctx, keyBudget)
+		if err != nil {
+			return store.User{}, storeFault("read key failures", err)
+		}
+		if f.Count >= s.Throttle.KeyFailures {
+			s.audit(ctx, "login.key_budget", "", "key", l.Key)
+			return store.User{}, fault.Throttle(start.Add(s.Throttle.KeyWindow).Sub(now))
+		}
+	}
 	if err := s.admitLogin(ctx, subject, l.IP); err != nil {
 		return store.User{}, err
 	}
@@ -231,6 +258,11 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		// The account's counter already holds this attempt (admitLogin).
 		if err := s.recordIPFailure(ctx, l.IP); err != nil {
 			return store.User{}, err
+		}
+		if keyBudget != "" {
+			if _, err := s.KV.AddFailure(ctx, keyBudget, s.Throttle.KeyWindow); err != nil {
+				return store.User{}, storeFault("count key failure", err)
+			}
 		}
 		s.audit(ctx, "login.failed", u.ID)
 		return store.User{}, fault.New(fault.WrongCredentials)

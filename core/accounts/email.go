@@ -38,7 +38,7 @@ func ParseEmail(s string) (Email, error) {
 		return bad("not a valid address")
 	}
 	at := strings.LastIndexByte(s, '@')
-	local, domain := s[:at], strings.ToLower(s[at+1:])
+	local, domain := s[:at], s[at+1:]
 	if len(local) > MaxEmailLocal {
 		return bad("local part longer than 64 characters")
 	}
@@ -47,6 +47,15 @@ func ParseEmail(s string) (Email, error) {
 	if strings.HasPrefix(domain, "[") || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, ".") || strings.Contains(domain, "..") {
 		return bad("domain is not a valid host name")
 	}
+	if problem := identifierProblem(local); problem != "" {
+		return bad(problem)
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if problem := identifierProblem(label); problem != "" {
+			return bad(problem)
+		}
+	}
+	domain = foldIdentifier(domain)
 	v := local + "@" + domain
-	return Email{Value: v, Norm: strings.ToLower(local) + "@" + domain}, nil
+	return Email{Value: v, Norm: foldIdentifier(local) + "@" + domain}, nil
 }

@@ -259,15 +259,19 @@ func (s *Service) StartRecovery(ctx context.Context, login string) (token, chann
 		if kind == store.KindPhone {
 			ch = store.KindPhone
 		}
-		// The decoy spends the same resend hold a real send would, so the
-		// 90-second answer is the same for known and unknown logins.
-		if ok, left, herr := s.KV.Hold(ctx, codes.Recovery+":"+ch+":"+norm, s.Codes.Policy.ResendEvery); herr != nil {
-			return "", "", storeFault("resend hold", herr)
-		} else if !ok {
-			return "", "", fault.Throttle(left)
+		// The decoy does every write a real send does (the resend hold, the
+		// daily count, a code, an outbox row) and is audited alike, so
+		// neither the answer, its time nor the caps tell the logins apart.
+		dt := codes.Target{Channel: ch, Address: norm}
+		if err := s.Codes.SendDecoy(ctx, codes.Recovery, dt); err != nil {
+			return "", "", err
 		}
-		token, err := s.Codes.NewToken(ctx, codes.Recovery, codes.Ticket{Target: codes.Target{Channel: ch, Address: norm}, Decoy: true})
-		return token, ch, err
+		token, err := s.Codes.NewToken(ctx, codes.Recovery, codes.Ticket{Target: dt, Decoy: true})
+		if err != nil {
+			return "", "", err
+		}
+		s.audit(ctx, "recovery.started", "", "channel", ch)
+		return token, ch, nil
 	}
 	if err := s.Codes.Send(ctx, codes.Recovery, t); err != nil {
 		return "", "", err
@@ -291,16 +295,7 @@ func (s *Service) ResendFor(ctx context.Context, purpose, token string) error {
 		return err
 	}
 	if tk.Decoy {
-		// Hold exactly as a real send does, so the 90-second answer does
-		// not tell decoys from real tokens.
-		ok, left, err := s.KV.Hold(ctx, purpose+":"+tk.Target.Channel+":"+tk.Target.Address, s.Codes.Policy.ResendEvery)
-		if err != nil {
-			return storeFault("resend hold", err)
-		}
-		if !ok {
-			return fault.Throttle(left)
-		}
-		return nil
+		return s.Codes.SendDecoy(ctx, purpose, tk.Target)
 	}
 	return s.Codes.Send(ctx, purpose, tk.Target)
 }
@@ -327,10 +322,17 @@ func (s *Service) FinishRecovery(ctx context.Context, token, code string) (store
 		return store.User{}, err
 	}
 	if id, ok := u.Identifier(tk.Target.Channel); ok && !id.Verified && id.Norm == tk.Target.Address {
-		id.Verified = true
-		if err := s.Store.SetIdentifier(ctx, id); err != nil {
-			return store.User{}, storeFault("mark verified", err)
+		// Whoever set the password and the other identifiers never proved
+		// this address: it may be a squatter who registered someone else's
+		// email to wait for its owner's recovery. The owner's proof takes
+		// the account back clean, so nothing set before it logs in again.
+		if err := s.Store.ClaimIdentifier(ctx, u.ID, id.Kind); err != nil {
+			return store.User{}, storeFault("claim identifier", err)
 		}
+		if _, err := s.EndUserSessions(ctx, u.ID, ""); err != nil {
+			return store.User{}, err
+		}
+		s.audit(ctx, "identifier.claimed", u.ID, "channel", id.Kind)
 		u, err = s.User(ctx, u.ID)
 		if err != nil {
 			return store.User{}, err

@@ -5,8 +5,6 @@ import (
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
 
 	"partnergate/core/fault"
 	"partnergate/store"
@@ -48,12 +46,14 @@ const (
 	MaxUsername = 32
 )
 
-var fold = cases.Fold()
-
-// NormalizeUsername returns a username's comparison form (NFKC, case-folded)
-// or fault.Invalid when it holds anything but letters, digits, '.', '_', '-'.
+// NormalizeUsername returns a username's comparison form (lower-cased) or
+// fault.Invalid when it holds anything but letters, digits, '.', '_', '-',
+// or breaks the identifier rule that emails follow too.
 func NormalizeUsername(s string) (string, error) {
-	n := fold.String(norm.NFKC.String(s))
+	if problem := identifierProblem(s); problem != "" {
+		return "", fault.Field(fault.Invalid, "username", problem)
+	}
+	n := foldIdentifier(s)
 	l := len([]rune(n))
 	if l < MinUsername || l > MaxUsername {
 		return "", fault.Field(fault.Invalid, "username", "3 to 32 characters")

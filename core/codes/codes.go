@@ -56,12 +56,20 @@ type State interface {
 	store.Tokens
 }
 
+// DecoyDeliverer is a Deliverer that can also store a message exactly as
+// Deliver does but mark it never to be sent; the outbox implements it.
+type DecoyDeliverer interface {
+	DeliverDecoy(ctx context.Context, channel, to, lang, template string, vars map[string]string) error
+}
+
 // Service issues and checks codes.
 type Service struct {
 	KV      State
 	Ring    *keyring.Ring
 	Deliver Deliverer
 	Policy  Policy
+	// Now is the clock the daily cap's days follow; nil means time.Now.
+	Now func() time.Time
 }
 
 // Target is where a code goes and what it proves: a channel ("email" or
@@ -84,8 +92,22 @@ func (s *Service) mac(purpose string, t Target, code string) string {
 // Send makes a new code for purpose and target, replacing any earlier one,
 // and queues it for delivery. At most one send per (purpose, address) per
 // ResendEvery, refused with fault.Throttled carrying retryAfter; at most
-// DailyCap per address a day.
+// DailyCap per (purpose, address) a UTC day, refused with retryAfter until
+// the day ends.
 func (s *Service) Send(ctx context.Context, purpose string, t Target) error {
+	return s.send(ctx, purpose, t, false)
+}
+
+// SendDecoy does every step of Send for an address no account holds: the
+// same hold, the same count against the daily cap, a code stored and a
+// message rendered, sealed and written to the outbox, marked never to be
+// sent. Only then does a request for an unknown login cost, throttle and
+// cap exactly like one for a known login (SECURITY.md 9 and 10).
+func (s *Service) SendDecoy(ctx context.Context, purpose string, t Target) error {
+	return s.send(ctx, purpose, t, true)
+}
+
+func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool) error {
 	hold := purpose + ":" + t.Channel + ":" + t.Address
 	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
 	if err != nil {
@@ -94,12 +116,21 @@ func (s *Service) Send(ctx context.Context, purpose string, t Target) error {
 	if !ok {
 		return fault.Throttle(left)
 	}
-	n, err := s.KV.Incr(ctx, "daily:"+t.Channel+":"+t.Address, 24*time.Hour)
+	// Per purpose, so a stranger's recoveries cannot use up the owner's
+	// deletion or change codes; per calendar day, so the refusal can say
+	// truly when sending works again.
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	day := now().UTC()
+	untilTomorrow := day.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(day)
+	n, err := s.KV.Incr(ctx, "daily:"+purpose+":"+t.Channel+":"+t.Address+":"+day.Format("20060102"), untilTomorrow+time.Minute)
 	if err != nil {
 		return unavailable("daily cap", err)
 	}
 	if n > s.Policy.DailyCap {
-		return fault.Throttle(time.Hour)
+		return fault.Throttle(untilTomorrow)
 	}
 	code, err := sixDigits()
 	if err != nil {
@@ -109,6 +140,14 @@ func (s *Service) Send(ctx context.Context, purpose string, t Target) error {
 		return unavailable("store code", err)
 	}
 	vars := map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}
+	if decoy {
+		// A decoy's address may be no address at all (a malformed login),
+		// which the outbox refuses: that is no reason to answer otherwise.
+		if d, ok := s.Deliver.(DecoyDeliverer); ok {
+			_ = d.DeliverDecoy(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars)
+		}
+		return nil
+	}
 	if err := s.Deliver.Deliver(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars); err != nil {
 		// The code never left: let the user ask again at once.
 		_ = s.KV.Release(ctx, hold)

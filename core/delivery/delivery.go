@@ -130,6 +130,10 @@ func validate(m Message) error {
 // Enqueue renders m, seals its body and queues it. It returns once the
 // message is stored; sending happens later, in a Dispatcher.
 func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
+	return o.enqueue(ctx, m, false)
+}
+
+func (o *Outbox) enqueue(ctx context.Context, m Message, decoy bool) error {
 	if err := validate(m); err != nil {
 		return err
 	}
@@ -143,9 +147,10 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	}
 	now := o.Now().UTC()
 	sm := store.Message{Channel: m.Channel, To: m.To, Subject: subject, Body: sealed, Created: now}
-	if o.dev {
+	if o.dev || decoy {
 		// Dev mode delivers to the outbox itself: record it as done so a
-		// dispatcher pointed at this database later never sends it.
+		// dispatcher pointed at this database later never sends it. A
+		// decoy is done from the start: it exists only to cost the same.
 		sm.Sent = &now
 	}
 	id, err := o.store.EnqueueMessage(ctx, sm)
@@ -154,7 +159,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	}
 	o.Log.Debug().Int64("outboxId", id).Str("channel", m.Channel).Str("template", m.Template).
 		Bool("dev", o.dev).Msg("message queued")
-	if !o.dev && o.Wake != nil {
+	if !o.dev && !decoy && o.Wake != nil {
 		o.Wake()
 	}
 	return nil
@@ -164,6 +169,13 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 // declare as their own interface (codes.Deliverer).
 func (o *Outbox) Deliver(ctx context.Context, channel, to, lang, template string, vars map[string]string) error {
 	return o.Enqueue(ctx, Message{Channel: channel, To: to, Lang: lang, Template: template, Vars: vars})
+}
+
+// DeliverDecoy renders, seals and stores a message as Deliver does, but as
+// already done, so no dispatcher ever sends it (codes.DecoyDeliverer): the
+// same outbox write for an address no account holds as for one that does.
+func (o *Outbox) DeliverDecoy(ctx context.Context, channel, to, lang, template string, vars map[string]string) error {
+	return o.enqueue(ctx, Message{Channel: channel, To: to, Lang: lang, Template: template, Vars: vars}, true)
 }
 
 // OpenBody returns the clear body of a message queued by an Outbox sharing

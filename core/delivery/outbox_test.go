@@ -673,3 +673,25 @@ func TestConstructorsValidate(t *testing.T) {
 		t.Error("NewDispatcher with an unknown channel")
 	}
 }
+
+// TestDeliverDecoyNeverSent: a decoy is stored like a real message (the
+// equal work of a recovery for an unknown address) but no dispatcher sends
+// it and it wakes none.
+func TestDeliverDecoyNeverSent(t *testing.T) {
+	e := newEnv(t, false)
+	woken := 0
+	e.outbox.Wake = func() { woken++ }
+	email := &recorder{}
+	d := e.dispatcher(t, e.store, map[string]Sender{ChannelEmail: email})
+	if err := e.outbox.DeliverDecoy(t.Context(), ChannelEmail, "nobody@example.com", "en", TemplateCodeRegistration, map[string]string{"code": "123456"}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := e.store.MessagesTo(t.Context(), "nobody@example.com", 10)
+	if err != nil || len(ms) != 1 || ms[0].Sent == nil {
+		t.Fatalf("decoy row: %+v, %v", ms, err)
+	}
+	e.clock.Advance(time.Second)
+	if n := runOnce(t, d); n != 0 || len(email.messages()) != 0 || woken != 0 {
+		t.Fatalf("decoy dispatched: claimed %d, sent %v, woken %d", n, email.messages(), woken)
+	}
+}

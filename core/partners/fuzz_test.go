@@ -76,8 +76,8 @@ func FuzzVerify(f *testing.F) {
 		{created.KID, ms, "0123456789abcdef", "", body, true, true, true, 0},
 		{created.KID, ms, "0123456789abcdef", "", body, true, true, true, 29},
 		{created.KID, ms, "0123456789abcdef-2", "", body, true, true, true, -31},
-		{"pk_nope", ms, "nonce-nonce-nonce", partners.Sign("x", ms, "nonce-nonce-nonce", "pk_nope", body), body, false, false, false, 0},
-		{revoked.KID, ms, "nonce-revoked-000", partners.Sign(revoked.Secret, ms, "nonce-revoked-000", revoked.KID, body), body, false, false, false, 0},
+		{"pk_nope", ms, "nonce-nonce-nonce", partners.Sign("x", ms, "nonce-nonce-nonce", "pk_nope", "/rpc", body), body, false, false, false, 0},
+		{revoked.KID, ms, "nonce-revoked-000", partners.Sign(revoked.Secret, ms, "nonce-revoked-000", revoked.KID, "/rpc", body), body, false, false, false, 0},
 		{"k", "1e3", "short", "zz", []byte("x"), false, false, false, 0},
 		{"k", "-9223372036854775808", "                ", "00", nil, false, false, false, 0},
 		{"k", "9223372036854775807", "~~~~~~~~~~~~~~~~", hex.EncodeToString(make([]byte, 32)), nil, true, false, false, 0},
@@ -95,9 +95,9 @@ func FuzzVerify(f *testing.F) {
 			ts = strconv.FormatInt(t0.UnixMilli()+int64(skew)*250, 10)
 		}
 		if sign {
-			sig = partners.Sign(created.Secret, ts, nonce, kid, body)
+			sig = partners.Sign(created.Secret, ts, nonce, kid, "/rpc", body)
 		}
-		p, err := svc.Verify(ctx, partners.Signed{KID: kid, Timestamp: ts, Nonce: nonce, Signature: sig}, body)
+		p, err := svc.Verify(ctx, partners.Signed{KID: kid, Timestamp: ts, Nonce: nonce, Signature: sig, Path: "/rpc"}, body)
 		want := expectVerify(t0, created, kid, ts, nonce, sig, body, used)
 		got := fault.CodeOf(err)
 		if err != nil && got == 0 {
@@ -139,7 +139,7 @@ func expectVerify(t0 time.Time, key partners.Created, kid, ts, nonce, sig string
 	if kid != key.KID {
 		return fault.KeyUnknown
 	}
-	good, _ := hex.DecodeString(partners.Sign(key.Secret, ts, nonce, kid, body))
+	good, _ := hex.DecodeString(partners.Sign(key.Secret, ts, nonce, kid, "/rpc", body))
 	if string(raw) != string(good) {
 		return fault.SignatureInvalid
 	}

@@ -171,9 +171,14 @@ func (s *Service) key(ctx context.Context, kid string) (store.Partner, []byte, e
 	return c.p, c.secret, nil
 }
 
-// Signed is a request's partner headers.
+// Signed is a request's partner headers and the path they were sent to.
 type Signed struct {
 	KID, Timestamp, Nonce, Signature string
+	// Path is the request's URL path as routed: "/rpc", or
+	// "/api/v0/partnerRpc/{method}" in the path style, where the body holds
+	// only params and the path alone names the method. Signing it means a
+	// captured body cannot be replayed to another method or transport.
+	Path string
 }
 
 // Present reports whether any partner header was sent.
@@ -181,16 +186,18 @@ func (sg Signed) Present() bool {
 	return sg.KID != "" || sg.Timestamp != "" || sg.Nonce != "" || sg.Signature != ""
 }
 
-// StringToSign is what the signature covers.
-func StringToSign(timestamp, nonce, kid string, body []byte) string {
+// StringToSign is what the signature covers: timestamp, nonce, key id, the
+// request path and the body's SHA-256, joined by ".".
+func StringToSign(timestamp, nonce, kid, path string, body []byte) string {
 	sum := sha256.Sum256(body)
-	return timestamp + "." + nonce + "." + kid + "." + hex.EncodeToString(sum[:])
+	return timestamp + "." + nonce + "." + kid + "." + path + "." + hex.EncodeToString(sum[:])
 }
 
-// Sign returns the X-Api-Signature for a request; clients and tests use it.
-func Sign(secret, timestamp, nonce, kid string, body []byte) string {
+// Sign returns the X-Api-Signature for a request to path; clients and
+// tests use it.
+func Sign(secret, timestamp, nonce, kid, path string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(StringToSign(timestamp, nonce, kid, body)))
+	m.Write([]byte(StringToSign(timestamp, nonce, kid, path, body)))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -218,7 +225,7 @@ func (s *Service) Verify(ctx context.Context, sg Signed, body []byte) (store.Par
 		return store.Partner{}, err
 	}
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(StringToSign(sg.Timestamp, sg.Nonce, sg.KID, body)))
+	m.Write([]byte(StringToSign(sg.Timestamp, sg.Nonce, sg.KID, sg.Path, body)))
 	if !hmac.Equal(m.Sum(nil), sig) {
 		return store.Partner{}, fault.New(fault.SignatureInvalid)
 	}

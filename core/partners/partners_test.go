@@ -109,7 +109,7 @@ func stamp(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 // sign builds the headers of a request signed now by k.
 func (e *env) sign(k partners.Created, body []byte) partners.Signed {
 	ts, n := stamp(e.clk.Now()), nonce()
-	return partners.Signed{KID: k.KID, Timestamp: ts, Nonce: n, Signature: partners.Sign(k.Secret, ts, n, k.KID, body)}
+	return partners.Signed{KID: k.KID, Timestamp: ts, Nonce: n, Path: "/rpc", Signature: partners.Sign(k.Secret, ts, n, k.KID, "/rpc", body)}
 }
 
 func wantCode(t *testing.T, what string, err error, want fault.Code) {
@@ -229,7 +229,7 @@ func TestVerify(t *testing.T) {
 	// Each case starts from a fresh, valid request; mutate changes it and
 	// may re-sign it.
 	resign := func(s *partners.Signed, secret string, b []byte) {
-		s.Signature = partners.Sign(secret, s.Timestamp, s.Nonce, s.KID, b)
+		s.Signature = partners.Sign(secret, s.Timestamp, s.Nonce, s.KID, s.Path, b)
 	}
 	at := func(d time.Duration) func(s *partners.Signed, b *[]byte) {
 		return func(s *partners.Signed, b *[]byte) {
@@ -285,6 +285,18 @@ func TestVerify(t *testing.T) {
 		{"timestamp changed after signing", func(s *partners.Signed, _ *[]byte) { s.Timestamp = stamp(e.clk.Now().Add(time.Millisecond)) }, fault.SignatureInvalid},
 		{"nonce changed after signing", func(s *partners.Signed, _ *[]byte) { s.Nonce = nonce() }, fault.SignatureInvalid},
 		{"signature of the empty body", func(s *partners.Signed, _ *[]byte) { resign(s, k.Secret, nil) }, fault.SignatureInvalid},
+		{"sent to another method than signed for", func(s *partners.Signed, _ *[]byte) { s.Path = "/api/v0/partnerRpc/auth.registerUser" }, fault.SignatureInvalid},
+		{"path-style signature sent to /rpc", func(s *partners.Signed, b *[]byte) {
+			s.Path = "/api/v0/partnerRpc/system.ping"
+			resign(s, k.Secret, *b)
+			s.Path = "/rpc"
+		}, fault.SignatureInvalid},
+		{"signed without the path", func(s *partners.Signed, b *[]byte) {
+			p := s.Path
+			s.Path = ""
+			resign(s, k.Secret, *b)
+			s.Path = p
+		}, fault.SignatureInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,7 +350,7 @@ func TestVerifyNonces(t *testing.T) {
 		e := newEnv(t)
 		k := e.create(t)
 		ts, n := stamp(e.clk.Now().Add(30*time.Second)), nonce()
-		s := partners.Signed{KID: k.KID, Timestamp: ts, Nonce: n, Signature: partners.Sign(k.Secret, ts, n, k.KID, body)}
+		s := partners.Signed{KID: k.KID, Timestamp: ts, Nonce: n, Path: "/rpc", Signature: partners.Sign(k.Secret, ts, n, k.KID, "/rpc", body)}
 		if _, err := e.svc.Verify(t.Context(), s, body); err != nil {
 			t.Fatalf("first use: %v", err)
 		}
@@ -380,12 +392,12 @@ func TestVerifyNonces(t *testing.T) {
 		k := e.create(t)
 		good := e.sign(k, body)
 		bad := good
-		bad.Signature = partners.Sign("pks_guessed", good.Timestamp, good.Nonce, k.KID, body)
+		bad.Signature = partners.Sign("pks_guessed", good.Timestamp, good.Nonce, k.KID, good.Path, body)
 		_, err := e.svc.Verify(t.Context(), bad, body)
 		wantCode(t, "bad signature", err, fault.SignatureInvalid)
 		stale := good
 		stale.Timestamp = stamp(e.clk.Now().Add(-time.Minute))
-		stale.Signature = partners.Sign(k.Secret, stale.Timestamp, stale.Nonce, k.KID, body)
+		stale.Signature = partners.Sign(k.Secret, stale.Timestamp, stale.Nonce, k.KID, stale.Path, body)
 		_, err = e.svc.Verify(t.Context(), stale, body)
 		wantCode(t, "stale", err, fault.TimestampStale)
 		if _, err := e.svc.Verify(t.Context(), good, body); err != nil {
@@ -400,7 +412,7 @@ func TestVerifyNonces(t *testing.T) {
 		a, b := e.create(t), e.create(t)
 		sa := e.sign(a, body)
 		sb := sa
-		sb.KID, sb.Signature = b.KID, partners.Sign(b.Secret, sa.Timestamp, sa.Nonce, b.KID, body)
+		sb.KID, sb.Signature = b.KID, partners.Sign(b.Secret, sa.Timestamp, sa.Nonce, b.KID, sa.Path, body)
 		for _, s := range []partners.Signed{sa, sb} {
 			if _, err := e.svc.Verify(t.Context(), s, body); err != nil {
 				t.Fatalf("%s: %v", s.KID, err)
@@ -496,5 +508,15 @@ func TestVerifyRedisDown(t *testing.T) {
 	wantCode(t, "Redis down", err, fault.Unavailable)
 	if p.KID != "" {
 		t.Fatal("a partner was returned with Redis down")
+	}
+}
+
+// TestSignVector is docs/api.md's worked example, so the documented string
+// to sign and this package's cannot drift apart.
+func TestSignVector(t *testing.T) {
+	body := []byte(`{"jsonrpc":"2.0","method":"system.ping","id":1}`)
+	got := partners.Sign("pks_8rJvQm2yT5kLw3NcXa7HdPz1GfUe6BsoYiK0tRqWnE4", "1767225600000", "3f9c2a7b1e4d6058a9b0c1d2e3f40516", "pk_Zk3n9QfV2mXw8LtR", "/rpc", body)
+	if want := "22c9f020a415f1c570ccc6fc2c8a84d5490a359f3090af7250453ddceb52669b"; got != want {
+		t.Fatalf("signature %s, want %s", got, want)
 	}
 }

@@ -49,9 +49,12 @@ func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *authwire.GetUser
 	login := accounts.Login{Kind: store.KindEmail, Password: p.Password}
 	// A partner's socket address is its backend, shared by all its users:
 	// counting failures per IP there would let one user's typos back off a
-	// whole partner. Partners are rate-limited per key instead.
+	// whole partner. Partners are rate-limited per key instead, and their
+	// failures count against the key's own budget.
 	if c := rpc.CallerFrom(ctx); c.Kind != rpc.CallerPartner {
 		login.IP = c.IP
+	} else {
+		login.Key = c.PartnerKID
 	}
 	// A malformed email cannot belong to anyone; it still goes through the
 	// same path so it costs and answers like an unknown one.

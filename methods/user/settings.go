@@ -66,6 +66,9 @@ func (s *Settings) Get(r *http.Request, _ *userwire.Empty, res *userwire.Setting
 	return s.current(r, rpc.CallerFrom(r.Context()).UserID, res)
 }
 
+// earliestBirthday is 1900-01-01T00:00:00Z in unix seconds.
+var earliestBirthday = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+
 // Set is user.settings.set. Every member is validated before anything is
 // written, so bad input changes nothing.
 func (s *Settings) Set(r *http.Request, p *userwire.SetParams, res *userwire.SettingsObject) error {
@@ -80,15 +83,16 @@ func (s *Settings) Set(r *http.Request, p *userwire.SetParams, res *userwire.Set
 	}
 	var birthday string
 	if p.Birthday != nil {
-		t := time.Unix(*p.Birthday, 0).UTC()
 		now := time.Now
 		if s.Now != nil {
 			now = s.Now
 		}
-		if t.Year() < 1900 || t.After(now()) {
+		// Bounded as an integer first: time.Unix overflows for seconds
+		// near the int64 limits and would pass a year check it should fail.
+		if *p.Birthday < earliestBirthday || *p.Birthday > now().Unix() {
 			fields["birthday"] = "a unix time between 1900 and now"
 		}
-		birthday = t.Format(dateLayout)
+		birthday = time.Unix(*p.Birthday, 0).UTC().Format(dateLayout)
 	}
 	if p.Email != nil {
 		if _, err := accounts.ParseEmail(*p.Email); err != nil {

@@ -426,6 +426,27 @@ func (s *Store) SetIdentifier(ctx context.Context, id store.Identifier) error {
 	return wrap("set identifier", err)
 }
 
+// ClaimIdentifier proves one identifier and drops what was attached before
+// the proof, all or nothing: a half-done claim would leave a squatter's
+// password or address on an account its owner has just taken back.
+func (s *Store) ClaimIdentifier(ctx context.Context, userID, kind string) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE identifiers SET verified = ? WHERE user_id = ? AND kind = ?`), true, userID, kind)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM identifiers WHERE user_id = ? AND kind <> ?`), userID, kind); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM credentials WHERE user_id = ?`), userID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET updated_at = ? WHERE id = ?`), micros(s.stamp()), userID)
+		return err
+	})
+	return wrap("claim identifier", err)
+}
+
 // DeleteUser removes the user; identifiers and credential go with it through
 // ON DELETE CASCADE.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {

@@ -58,3 +58,40 @@ func testSetIdentifier(t *testing.T, s store.Store) {
 		t.Fatalf("b's email: %v %v", got.ID, err)
 	}
 }
+
+// testClaimIdentifier: a claim verifies one identifier and leaves the
+// account with nothing else set before it, no password and no other
+// identifier, so a squatter's remain nowhere.
+func testClaimIdentifier(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	err := s.CreateUser(ctx, store.NewUser{
+		User: store.User{ID: "u-claim", State: store.StateActive},
+		Identifiers: []store.Identifier{
+			{Kind: store.KindEmail, Value: "claim@example.com", Norm: "claim@example.com"},
+			{Kind: store.KindPhone, Value: "+15551230000", Norm: "+15551230000", Verified: true},
+		},
+		PasswordHash: "$argon2id$squatter",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClaimIdentifier(ctx, "u-claim", store.KindUsername); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("claim of a kind the user lacks: %v", err)
+	}
+	if err := s.ClaimIdentifier(ctx, "u-claim", store.KindEmail); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.UserByID(ctx, "u-claim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := u.Identifier(store.KindEmail); !e.Verified || len(u.Identifiers) != 1 {
+		t.Fatalf("identifiers after the claim: %+v", u.Identifiers)
+	}
+	if _, err := s.UserByIdentifier(ctx, store.KindPhone, "+15551230000"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the other identifier still resolves: %v", err)
+	}
+	if _, err := s.Credential(ctx, "u-claim"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the password survived the claim: %v", err)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CreateUserSameEmailParallel", testCreateUserSameEmailParallel},
 		{"SetUserRole", testSetUserRole},
 		{"SetIdentifier", testSetIdentifier},
+		{"ClaimIdentifier", testClaimIdentifier},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"Credentials", testCredentials},
 		{"Partners", testPartners},

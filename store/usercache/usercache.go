@@ -153,3 +153,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 func (s *Store) SetIdentifier(ctx context.Context, id store.Identifier) error {
 	return s.around(ctx, id.UserID, func() error { return s.Store.SetIdentifier(ctx, id) })
 }
+
+// ClaimIdentifier implements store.Store.
+func (s *Store) ClaimIdentifier(ctx context.Context, userID, kind string) error {
+	return s.around(ctx, userID, func() error { return s.Store.ClaimIdentifier(ctx, userID, kind) })
+}

@@ -30,6 +30,7 @@ type Config struct {
 	Dev           bool
 	LogLevel      string
 	PprofAddr     string
+	MetricsToken  string
 
 	TrustedProxies []netip.Prefix
 	Limits         rpc.Limits
@@ -91,6 +92,7 @@ func settings() []setting {
 			return err
 		}},
 		{"PARTNERGATE_LOG_LEVEL", "log-level", "info", "debug, info, warn, error or disabled", str(func(c *Config) *string { return &c.LogLevel })},
+		{"PARTNERGATE_METRICS_TOKEN", "metrics-token", "", "bearer token GET /metrics requires; unset: /metrics is served in dev mode only", str(func(c *Config) *string { return &c.MetricsToken })},
 		{"PARTNERGATE_PPROF_ADDR", "pprof-addr", "", "serve net/http/pprof on this (loopback) address; unset: off", str(func(c *Config) *string { return &c.PprofAddr })},
 		{"PARTNERGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed", func(c *Config, v string) error {
 			c.TrustedProxies = nil

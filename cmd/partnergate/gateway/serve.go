@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +70,29 @@ func (m *Main) kv(opts ...kv.Option) *kv.KV {
 
 // openDispatcher builds the real senders; a channel without one keeps its
 // messages queued until they are retried out, and says so at start.
+// guardMetrics keeps /metrics off the public listener: method names, call
+// counts and error rates by code map the service and its traffic for
+// anyone. With a token it needs "Authorization: Bearer <token>" (what a
+// Prometheus scrape config's bearer_token sends); without one it exists in
+// dev mode only, which is loopback only.
+func guardMetrics(token string, dev bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case token != "":
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				writeStatus(w, http.StatusUnauthorized, `{"error":"unauthorized"}`)
+				return
+			}
+		case !dev:
+			writeStatus(w, http.StatusNotFound, `{"error":"not found","hint":"POST JSON-RPC 2.0 to /rpc"}`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func (m *Main) openDispatcher() error {
 	senders := map[string]delivery.Sender{}
 	if m.Config.SMTP.Host != "" {
@@ -246,7 +271,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.Handle("/rpc", m.handler)
 	mux.Handle(rpc.PathPrefix, m.handler)
 	mux.Handle("/openrpc.json", disc)
-	mux.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", guardMetrics(c.MetricsToken, c.Dev, promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, `{"status":"ok"}`)
 	})
