@@ -146,7 +146,7 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 		if _, err := s.Store.UserByIdentifier(ctx, id.Kind, id.Norm); err == nil {
 			return store.User{}, fault.New(fault.AlreadyExists)
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return store.User{}, storeFault("look up "+id.Kind, err)
+			return store.User{}, core.StoreError("accounts: look up "+id.Kind, err)
 		}
 	}
 	var hash string
@@ -177,7 +177,7 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 		return store.User{}, fault.New(fault.AlreadyExists)
 	}
 	if err != nil {
-		return store.User{}, storeFault("create user", err)
+		return store.User{}, core.StoreError("accounts: create user", err)
 	}
 	u.Identifiers = idents
 	s.audit(ctx, "user.registered", u.ID)
@@ -212,7 +212,7 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	u, err := s.Store.UserByIdentifier(ctx, l.Kind, l.Norm)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.User{}, storeFault("look up login", err)
+		return store.User{}, core.StoreError("accounts: look up login", err)
 	}
 	// Unknown logins get counters of their own name so they throttle exactly
 	// like known ones.
@@ -229,7 +229,7 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		keyBudget = "key:" + l.Key + ":" + strconv.FormatInt(start.Unix(), 10)
 		f, err := s.KV.Failures(ctx, keyBudget)
 		if err != nil {
-			return store.User{}, storeFault("read key failures", err)
+			return store.User{}, core.StoreError("accounts: read key failures", err)
 		}
 		if f.Count >= s.Throttle.KeyFailures {
 			s.audit(ctx, "login.key_budget", "", "key", l.Key)
@@ -247,7 +247,7 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	case err == nil:
 		hash = c.PasswordHash
 	case !errors.Is(err, store.ErrNotFound):
-		return store.User{}, storeFault("read credential", err)
+		return store.User{}, core.StoreError("accounts: read credential", err)
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, l.Password, hash)
 	release() // the reserved hash is done; the rest is round trips
@@ -261,14 +261,14 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 		}
 		if keyBudget != "" {
 			if _, err := s.KV.AddFailure(ctx, keyBudget, s.Throttle.KeyWindow); err != nil {
-				return store.User{}, storeFault("count key failure", err)
+				return store.User{}, core.StoreError("accounts: count key failure", err)
 			}
 		}
 		s.audit(ctx, "login.failed", u.ID)
 		return store.User{}, fault.New(fault.WrongCredentials)
 	}
 	if err := s.KV.ResetFailures(ctx, subject); err != nil {
-		return store.User{}, storeFault("reset failures", err)
+		return store.User{}, core.StoreError("accounts: reset failures", err)
 	}
 	if rehash {
 		// Not reserved: a rehash follows a verify of old parameters, rare,
@@ -293,7 +293,7 @@ func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
 	now := s.now()
 	f, err := s.KV.Failures(ctx, subject)
 	if err != nil {
-		return storeFault("read failures", err)
+		return core.StoreError("accounts: read failures", err)
 	}
 	if wait := backoff(f, t.FreeFailures, t.MaxBackoff, now); wait > 0 {
 		s.audit(ctx, "login.backoff", subjectUser(subject))
@@ -302,7 +302,7 @@ func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
 	if ip != "" {
 		fi, err := s.KV.Failures(ctx, "ip:"+ip)
 		if err != nil {
-			return storeFault("read ip failures", err)
+			return core.StoreError("accounts: read ip failures", err)
 		}
 		if wait := backoff(fi, t.IPFreeFailures, t.MaxBackoff, now); wait > 0 {
 			return fault.Throttle(wait)
@@ -323,7 +323,7 @@ func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
 	// stays counted: it was an attempt, made during a burst.
 	n, err := s.KV.AddFailure(ctx, subject, t.Window)
 	if err != nil {
-		return storeFault("count attempt", err)
+		return core.StoreError("accounts: count attempt", err)
 	}
 	if n.Count-1 != f.Count && (n.Count > t.FreeFailures || n.Count > t.HourlyAttempts) {
 		s.audit(ctx, "login.backoff", subjectUser(subject))
@@ -338,7 +338,7 @@ func (s *Service) admitLogin(ctx context.Context, subject, ip string) error {
 func (s *Service) recordIPFailure(ctx context.Context, ip string) error {
 	if ip != "" {
 		if _, err := s.KV.AddFailure(ctx, "ip:"+ip, s.Throttle.Window); err != nil {
-			return storeFault("count ip failure", err)
+			return core.StoreError("accounts: count ip failure", err)
 		}
 	}
 	return nil
@@ -386,7 +386,7 @@ func userFault(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return fault.New(fault.NotFound)
 	}
-	return storeFault("read user", err)
+	return core.StoreError("accounts: read user", err)
 }
 
 // Profile returns a user's profile, or fault.NotFound.
@@ -396,7 +396,7 @@ func (s *Service) Profile(ctx context.Context, userID string) (store.Profile, er
 		return store.Profile{}, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return store.Profile{}, storeFault("read profile", err)
+		return store.Profile{}, core.StoreError("accounts: read profile", err)
 	}
 	return p, nil
 }
@@ -430,4 +430,3 @@ func (s *Service) SessionUser(ctx context.Context, id string) (store.User, store
 	return u, p, nil
 }
 
-func storeFault(op string, err error) error { return core.StoreError("account: "+op, err) }

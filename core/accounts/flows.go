@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"partnergate/core"
 	"partnergate/core/codes"
 	"partnergate/core/events"
 	"partnergate/core/fault"
@@ -80,7 +81,7 @@ func (s *Service) Verify(ctx context.Context, userID string, byKind map[string]s
 		id, _ := u.Identifier(kind)
 		id.Verified = true
 		if err := s.Store.SetIdentifier(ctx, id); err != nil {
-			return store.User{}, storeFault("mark verified", err)
+			return store.User{}, core.StoreError("accounts: mark verified", err)
 		}
 		s.audit(ctx, "identifier.verified", u.ID, "channel", kind)
 		s.publish(ctx, u.ID, events.Verified, map[string]any{"channel": kind})
@@ -119,14 +120,14 @@ func (s *Service) RequestChange(ctx context.Context, userID, kind, value string)
 	if other, err := s.Store.UserByIdentifier(ctx, kind, n); err == nil && other.ID != userID {
 		return fault.New(fault.AlreadyExists)
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return storeFault("look up "+kind, err)
+		return core.StoreError("accounts: look up "+kind, err)
 	}
 	t := codes.Target{UserID: userID, Channel: kind, Address: n, Lang: u.Lang}
 	if err := s.Codes.Send(ctx, codes.Change, t); err != nil {
 		return err
 	}
 	if err := s.KV.PutPending(ctx, userID, kind, v, n, s.Codes.Policy.TTL); err != nil {
-		return storeFault("hold pending change", err)
+		return core.StoreError("accounts: hold pending change", err)
 	}
 	s.audit(ctx, "identifier.change_requested", userID, "channel", kind)
 	return nil
@@ -138,7 +139,7 @@ func (s *Service) PendingChanges(ctx context.Context, userID string) (map[string
 	for _, kind := range []string{store.KindEmail, store.KindPhone} {
 		v, _, err := s.KV.Pending(ctx, userID, kind)
 		if err != nil {
-			return nil, storeFault("read pending change", err)
+			return nil, core.StoreError("accounts: read pending change", err)
 		}
 		if v != "" {
 			out[kind] = v
@@ -161,7 +162,7 @@ func (s *Service) ConfirmChange(ctx context.Context, userID, code string) (store
 	for _, kind := range []string{store.KindEmail, store.KindPhone} {
 		v, n, err := s.KV.Pending(ctx, userID, kind)
 		if err != nil {
-			return store.User{}, storeFault("read pending change", err)
+			return store.User{}, core.StoreError("accounts: read pending change", err)
 		}
 		if v != "" {
 			pending = append(pending, change{kind, v, codes.Target{UserID: userID, Channel: kind, Address: n, Lang: u.Lang}})
@@ -186,7 +187,7 @@ func (s *Service) ConfirmChange(ctx context.Context, userID, code string) (store
 			return store.User{}, fault.New(fault.AlreadyExists)
 		}
 		if err != nil {
-			return store.User{}, storeFault("apply change", err)
+			return store.User{}, core.StoreError("accounts: apply change", err)
 		}
 		_ = s.KV.DropPending(ctx, userID, c.kind)
 		s.audit(ctx, "identifier.changed", userID, "channel", c.kind)
@@ -209,7 +210,7 @@ func (s *Service) ResendChange(ctx context.Context, userID string) error {
 	for _, kind := range []string{store.KindEmail, store.KindPhone} {
 		_, n, err := s.KV.Pending(ctx, userID, kind)
 		if err != nil {
-			return storeFault("read pending change", err)
+			return core.StoreError("accounts: read pending change", err)
 		}
 		if n == "" {
 			continue
@@ -245,7 +246,7 @@ func (s *Service) StartRecovery(ctx context.Context, login string) (token, chann
 	kind, norm := ParseLogin(login)
 	u, err := s.Store.UserByIdentifier(ctx, kind, norm)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", "", storeFault("look up login", err)
+		return "", "", core.StoreError("accounts: look up login", err)
 	}
 	// The code goes to the address the login names, so the answer's channel
 	// is the same for known and unknown logins; only a username login,
@@ -327,7 +328,7 @@ func (s *Service) FinishRecovery(ctx context.Context, token, code string) (store
 		// email to wait for its owner's recovery. The owner's proof takes
 		// the account back clean, so nothing set before it logs in again.
 		if err := s.Store.ClaimIdentifier(ctx, u.ID, id.Kind); err != nil {
-			return store.User{}, storeFault("claim identifier", err)
+			return store.User{}, core.StoreError("accounts: claim identifier", err)
 		}
 		if _, err := s.EndUserSessions(ctx, u.ID, ""); err != nil {
 			return store.User{}, err
@@ -371,7 +372,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, lang *string
 		return store.Profile{}, err
 	}
 	if err != nil {
-		return store.Profile{}, storeFault("update profile", err)
+		return store.Profile{}, core.StoreError("accounts: update profile", err)
 	}
 	s.audit(ctx, "profile.updated", userID)
 	s.publish(ctx, userID, events.SettingsChanged, nil)
@@ -425,7 +426,7 @@ func (s *Service) FinishDeletion(ctx context.Context, userID, code string) error
 		return lastErr
 	}
 	if err := s.Store.DeleteUser(ctx, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return storeFault("delete user", err)
+		return core.StoreError("accounts: delete user", err)
 	}
 	if _, err := s.EndUserSessions(ctx, userID, ""); err != nil {
 		return err

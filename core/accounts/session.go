@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 )
@@ -44,7 +45,7 @@ func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) 
 		Created: now, LastSeen: now, ExpiresAt: now.Add(s.Sessions.Absolute),
 	}
 	if err := s.KV.CreateSession(ctx, ks, s.Sessions.Idle); err != nil {
-		return Session{}, storeFault("create session", err)
+		return Session{}, core.StoreError("accounts: create session", err)
 	}
 	s.audit(ctx, "session.created", userID)
 	return Session{Token: token, ExpiresAt: ks.ExpiresAt}, nil
@@ -62,7 +63,7 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (store.Sessi
 		return store.Session{}, fault.New(fault.SessionInvalid)
 	}
 	if err != nil {
-		return store.Session{}, storeFault("read session", err)
+		return store.Session{}, core.StoreError("accounts: read session", err)
 	}
 	return ks, nil
 }
@@ -70,7 +71,7 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (store.Sessi
 // EndSession deletes one session server-side.
 func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
 	if err := s.KV.DeleteSession(ctx, tokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return storeFault("delete session", err)
+		return core.StoreError("accounts: delete session", err)
 	}
 	return nil
 }
@@ -79,7 +80,7 @@ func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
 func (s *Service) EndUserSessions(ctx context.Context, userID, keepHash string) (int, error) {
 	n, err := s.KV.DeleteUserSessions(ctx, userID, keepHash)
 	if err != nil {
-		return 0, storeFault("delete sessions", err)
+		return 0, core.StoreError("accounts: delete sessions", err)
 	}
 	return n, nil
 }

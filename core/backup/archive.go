@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"time"
 
+	"partnergate/core"
 	"partnergate/core/fault"
 	"partnergate/store"
 )
@@ -132,14 +133,14 @@ func (s *Service) archive(ctx context.Context, userID string, now time.Time) ([]
 		return nil, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return nil, storeFault("read user", err)
+		return nil, core.StoreError("backup: read user", err)
 	}
 	p, err := s.Store.Profile(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return nil, storeFault("read profile", err)
+		return nil, core.StoreError("backup: read profile", err)
 	}
 	files := []struct {
 		name string
@@ -231,7 +232,7 @@ func (s *Service) archive(ctx context.Context, userID string, now time.Time) ([]
 		seen[f.name] = true
 		v, err := f.load()
 		if err != nil {
-			return nil, storeFault("read "+f.name, err)
+			return nil, core.StoreError("backup: read "+f.name, err)
 		}
 		if err := add(f.name, v); err != nil {
 			return nil, err

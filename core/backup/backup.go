@@ -144,7 +144,7 @@ func (s *Service) Request(ctx context.Context, userID, password string) error {
 		}
 		ok, retry, err := s.KV.Allow(ctx, "backup:{u:"+userID+"}", 1, cooldown, 2)
 		if err != nil {
-			return storeFault("cooldown", err)
+			return core.StoreError("backup: cooldown", err)
 		}
 		if !ok {
 			return fault.Throttle(retry)
@@ -187,7 +187,7 @@ func (s *Service) Request(ctx context.Context, userID, password string) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return fault.New(fault.NotFound)
 		}
-		return storeFault("store backup", err)
+		return core.StoreError("backup: store backup", err)
 	}
 	if err := s.Notify.BackupReady(ctx, userID, base+"/backup/"+token, bk.Expires); err != nil {
 		// Nobody could download it: drop it rather than keep it 24 hours.
@@ -252,7 +252,7 @@ func (s *Service) Take(ctx context.Context, token string) (store.Backup, error) 
 		return store.Backup{}, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return store.Backup{}, storeFault("take backup", err)
+		return store.Backup{}, core.StoreError("backup: take backup", err)
 	}
 	return b, nil
 }
@@ -294,4 +294,3 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
-func storeFault(op string, err error) error { return core.StoreError("backup: "+op, err) }

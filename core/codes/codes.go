@@ -111,7 +111,7 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 	hold := purpose + ":" + t.Channel + ":" + t.Address
 	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
 	if err != nil {
-		return unavailable("resend hold", err)
+		return core.StoreError("codes: resend hold", err)
 	}
 	if !ok {
 		return fault.Throttle(left)
@@ -127,7 +127,7 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 	untilTomorrow := day.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(day)
 	n, err := s.KV.Incr(ctx, "daily:"+purpose+":"+t.Channel+":"+t.Address+":"+day.Format("20060102"), untilTomorrow+time.Minute)
 	if err != nil {
-		return unavailable("daily cap", err)
+		return core.StoreError("codes: daily cap", err)
 	}
 	if n > s.Policy.DailyCap {
 		return fault.Throttle(untilTomorrow)
@@ -137,7 +137,7 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 		return err
 	}
 	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
-		return unavailable("store code", err)
+		return core.StoreError("codes: store code", err)
 	}
 	vars := map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}
 	if decoy {
@@ -174,7 +174,7 @@ func (s *Service) Check(ctx context.Context, purpose string, t Target, code stri
 	}
 	res, err := s.KV.CheckCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.MaxAttempts)
 	if err != nil {
-		return unavailable("check code", err)
+		return core.StoreError("codes: check code", err)
 	}
 	if res != store.CodeOK {
 		return fault.New(fault.CodeInvalid)
@@ -190,7 +190,7 @@ func (s *Service) Matches(ctx context.Context, purpose string, t Target, code st
 	}
 	ok, err := s.KV.MatchCode(ctx, t.slot(purpose), s.mac(purpose, t, code))
 	if err != nil {
-		return false, unavailable("match code", err)
+		return false, core.StoreError("codes: match code", err)
 	}
 	return ok, nil
 }
@@ -199,7 +199,7 @@ func (s *Service) Matches(ctx context.Context, purpose string, t Target, code st
 func (s *Service) Pending(ctx context.Context, purpose string, t Target) (bool, error) {
 	ok, err := s.KV.HasCode(ctx, t.slot(purpose))
 	if err != nil {
-		return false, unavailable("pending code", err)
+		return false, core.StoreError("codes: pending code", err)
 	}
 	return ok, nil
 }
@@ -245,7 +245,7 @@ func (s *Service) NewToken(ctx context.Context, purpose string, tk Ticket) (stri
 		return "", fmt.Errorf("codes: token: %w", err)
 	}
 	if err := s.KV.PutToken(ctx, purpose, hashToken(token), v, s.Policy.TokenTTL); err != nil {
-		return "", unavailable("store token", err)
+		return "", core.StoreError("codes: store token", err)
 	}
 	return token, nil
 }
@@ -268,7 +268,7 @@ func decodeTicket(v []byte, err error) (Ticket, error) {
 		return Ticket{}, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return Ticket{}, unavailable("read token", err)
+		return Ticket{}, core.StoreError("codes: read token", err)
 	}
 	var tk Ticket
 	if err := json.Unmarshal(v, &tk); err != nil {
@@ -282,4 +282,3 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func unavailable(op string, err error) error { return core.StoreError("codes: "+op, err) }

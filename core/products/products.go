@@ -61,11 +61,11 @@ type Listed struct {
 func (s *Service) List(ctx context.Context, userID string) ([]Listed, error) {
 	all, err := s.Store.Products(ctx)
 	if err != nil {
-		return nil, storeFault("list products", err)
+		return nil, core.StoreError("products: list products", err)
 	}
 	active, err := s.Store.UserProducts(ctx, userID)
 	if err != nil {
-		return nil, storeFault("list user products", err)
+		return nil, core.StoreError("products: list user products", err)
 	}
 	on := make(map[string]bool, len(active))
 	for _, a := range active {
@@ -135,7 +135,7 @@ func (s *Service) product(ctx context.Context, id string) (store.Product, error)
 		return store.Product{}, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return store.Product{}, storeFault("read product", err)
+		return store.Product{}, core.StoreError("products: read product", err)
 	}
 	return p, nil
 }
@@ -149,7 +149,7 @@ func (s *Service) setState(ctx context.Context, c Change, action string) ([]stri
 		return nil, fault.New(fault.NotFound)
 	}
 	if err != nil {
-		return nil, storeFault("set product state", err)
+		return nil, core.StoreError("products: set product state", err)
 	}
 	s.Log.Info().Str("event", "product."+action).Str("user", c.UserID).Str("product", c.ProductID).
 		Str("ip", c.IP).Msg("audit")
@@ -197,7 +197,7 @@ func (s *Service) Put(ctx context.Context, p store.Product) error {
 		return &fault.Error{Code: fault.Invalid, Message: fault.Invalid.Message(), Fields: fields}
 	}
 	if err := s.Store.PutProduct(ctx, p); err != nil {
-		return storeFault("put product", err)
+		return core.StoreError("products: put product", err)
 	}
 	s.Log.Info().Str("event", "product.put").Str("product", p.ID).Bool("disabled", p.Disabled).Msg("audit")
 	return nil
@@ -221,4 +221,3 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func storeFault(op string, err error) error { return core.StoreError("products: "+op, err) }
