@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"partnergate/rpc"
 	"partnergate/core/fault"
+	"partnergate/rpc"
 )
 
 // arith is a test service with the specification's example methods.

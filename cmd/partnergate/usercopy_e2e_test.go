@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"partnergate/internal/testkit"
 	"partnergate/core/fault"
+	"partnergate/internal/testkit"
 	"partnergate/store"
 )
 

@@ -18,11 +18,11 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/fault"
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/rpc"
-	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"

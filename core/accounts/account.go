@@ -429,4 +429,3 @@ func (s *Service) SessionUser(ctx context.Context, id string) (store.User, store
 	}
 	return u, p, nil
 }
-

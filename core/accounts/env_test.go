@@ -13,8 +13,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core/accounts"
-	"partnergate/core/password"
 	"partnergate/core/fault"
+	"partnergate/core/password"
 	"partnergate/store"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"partnergate/core/accounts"
-	"partnergate/core/password"
 	"partnergate/core/fault"
+	"partnergate/core/password"
 	"partnergate/store"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"partnergate/core/codes"
-	"partnergate/core/keyring"
 	"partnergate/core/fault"
+	"partnergate/core/keyring"
 	"partnergate/store/kv"
 )
 

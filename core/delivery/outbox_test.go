@@ -15,8 +15,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"partnergate/methods/dev"
 	"partnergate/core/keyring"
+	"partnergate/methods/dev"
 	"partnergate/store"
 	"partnergate/store/sqlstore"
 )

@@ -14,9 +14,9 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"partnergate/core/fault"
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
-	"partnergate/core/fault"
 	"partnergate/store"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"

@@ -21,8 +21,8 @@ import (
 	"github.com/nbutton23/zxcvbn-go/matching"
 	"golang.org/x/text/unicode/norm"
 
-	"partnergate/internal/argon2"
 	"partnergate/core/fault"
+	"partnergate/internal/argon2"
 )
 
 // Policy limits, in code points after NFKC normalisation, and in bytes before.
