@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -415,9 +416,7 @@ func testUpdateUserInvalidValuesAbort(t *testing.T, s store.Store) {
 			if err == nil {
 				t.Fatal("UpdateUser accepted an invalid value")
 			}
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrUnavailable) {
-				t.Errorf("err = %v: a check violation is none of the sentinels", err)
-			}
+			wantCheckViolation(t, err)
 			after, err := s.UserByID(ctx, "u")
 			if err != nil {
 				t.Fatal(err)
@@ -428,30 +427,41 @@ func testUpdateUserInvalidValuesAbort(t *testing.T, s store.Store) {
 }
 
 func testUpdateUserNotFound(t *testing.T, s store.Store) {
+	updateNotFound(t, "UpdateUser", s.UpdateUser)
+}
+
+// updateNotFound checks an update function on a missing user: ErrNotFound,
+// and fn never called.
+func updateNotFound[T any](t *testing.T, op string, update func(context.Context, string, func(T) (T, error)) (T, error)) {
+	t.Helper()
 	called := false
-	_, err := s.UpdateUser(t.Context(), "nobody", func(u store.User) (store.User, error) {
+	_, err := update(t.Context(), "nobody", func(v T) (T, error) {
 		called = true
-		return u, nil
+		return v, nil
 	})
-	wantErr(t, "UpdateUser", err, store.ErrNotFound)
+	wantErr(t, op, err, store.ErrNotFound)
 	if called {
 		t.Error("fn called for a missing user")
 	}
 }
 
-func testUpdateUserConcurrent(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	mustCreate(t, s, store.NewUser{User: store.User{ID: "u"}})
-	const n = 20
+// wantCheckViolation: a value the schema refuses is an error, and none of
+// the sentinels, which mean something else to callers.
+func wantCheckViolation(t *testing.T, err error) {
+	t.Helper()
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("err = %v: a check violation is none of the sentinels", err)
+	}
+}
+
+// inParallel runs fn(0..n-1) at once and reports every error under op.
+func inParallel(t *testing.T, op string, n int, fn func(i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, err := s.UpdateUser(ctx, "u", func(u store.User) (store.User, error) {
-				u.Role += fmt.Sprintf("[%02d]", i)
-				return u, nil
-			})
-			if err != nil {
+			if err := fn(i); err != nil {
 				errs <- err
 			}
 		})
@@ -459,8 +469,21 @@ func testUpdateUserConcurrent(t *testing.T, s store.Store) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Errorf("UpdateUser: %v", err)
+		t.Errorf("%s: %v", op, err)
 	}
+}
+
+func testUpdateUserConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, store.NewUser{User: store.User{ID: "u"}})
+	const n = 20
+	inParallel(t, "UpdateUser", n, func(i int) error {
+		_, err := s.UpdateUser(ctx, "u", func(u store.User) (store.User, error) {
+			u.Role += fmt.Sprintf("[%02d]", i)
+			return u, nil
+		})
+		return err
+	})
 	u, err := s.UserByID(ctx, "u")
 	if err != nil {
 		t.Fatal(err)
@@ -566,49 +589,28 @@ func testUpdateProfileInvalidValuesAbort(t *testing.T, s store.Store) {
 			if err == nil {
 				t.Fatal("UpdateProfile accepted an invalid value")
 			}
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrUnavailable) {
-				t.Errorf("err = %v: a check violation is none of the sentinels", err)
-			}
+			wantCheckViolation(t, err)
 			equalProfiles(t, mustProfile(t, s, "u"), fullProfile())
 		})
 	}
 }
 
 func testUpdateProfileNotFound(t *testing.T, s store.Store) {
-	called := false
-	_, err := s.UpdateProfile(t.Context(), "nobody", func(p store.Profile) (store.Profile, error) {
-		called = true
-		return p, nil
-	})
-	wantErr(t, "UpdateProfile", err, store.ErrNotFound)
-	if called {
-		t.Error("fn called for a missing user")
-	}
+	updateNotFound(t, "UpdateProfile", s.UpdateProfile)
 }
 
 func testUpdateProfileConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustCreate(t, s, store.NewUser{User: store.User{ID: "u"}})
 	const n = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Go(func() {
-			_, err := s.UpdateProfile(ctx, "u", func(p store.Profile) (store.Profile, error) {
-				p.Description += fmt.Sprintf("[%02d]", i)
-				p.ContactCount++
-				return p, nil
-			})
-			if err != nil {
-				errs <- err
-			}
+	inParallel(t, "UpdateProfile", n, func(i int) error {
+		_, err := s.UpdateProfile(ctx, "u", func(p store.Profile) (store.Profile, error) {
+			p.Description += fmt.Sprintf("[%02d]", i)
+			p.ContactCount++
+			return p, nil
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("UpdateProfile: %v", err)
-	}
+		return err
+	})
 	p := mustProfile(t, s, "u")
 	if p.ContactCount != n {
 		t.Errorf("ContactCount = %d, want %d (lost updates)", p.ContactCount, n)
