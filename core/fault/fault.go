@@ -52,6 +52,7 @@ const (
 	EmailVerified    Code = 2014 // resend refused: the email is already verified
 	PhoneVerified    Code = 2015 // resend refused: the phone is already verified
 	ProductDisabled  Code = 2050 // user.products.activate: the product exists but is disabled
+	ReferralUnknown  Code = 2100 // identity.users.create: refid names no user
 
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
@@ -88,6 +89,7 @@ var messages = map[Code]string{
 	EmailVerified:    "Email already verified.",
 	PhoneVerified:    "Phone already verified.",
 	ProductDisabled:  "Product disabled.",
+	ReferralUnknown:  "Referral does not exist.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

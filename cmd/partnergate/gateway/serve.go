@@ -29,6 +29,7 @@ import (
 	"partnergate/core/password"
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
+	"partnergate/methods/identity"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -228,6 +229,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	if err := reg.Register(authSvc, authSvc.Methods()...); err != nil {
+		return err
+	}
+	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
+	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
 	}
 	userAuth := &user.Auth{Accounts: accounts}
