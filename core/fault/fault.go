@@ -53,6 +53,11 @@ const (
 	PhoneVerified    Code = 2015 // resend refused: the phone is already verified
 	ProductDisabled  Code = 2050 // user.products.activate: the product exists but is disabled
 
+	// Seed 004 and access JWTs.
+	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
+	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
+	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
+
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
 	EmailInvalid Code = 3002
@@ -88,6 +93,10 @@ var messages = map[Code]string{
 	EmailVerified:    "Email already verified.",
 	PhoneVerified:    "Phone already verified.",
 	ProductDisabled:  "Product disabled.",
+
+	AccessTokenInvalid:  "Access token invalid or expired.",
+	RefreshTokenInvalid: "Refresh token invalid or expired.",
+	RefreshTokenReused:  "Refresh token already used; the session was ended.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",
