@@ -173,14 +173,36 @@ func (r *Refresher) EndSession(ctx context.Context, userID, sid string) error {
 	return r.revoke(ctx, sid)
 }
 
-// EndByRefresh ends the session a refresh token names, if the token is
-// well formed and its user is userID (or userID is empty).
+// EndByRefresh ends the session of a refresh token, if the token proves
+// it: the ids in a token are not secret, so the token is first spent like
+// a refresh (one step in Redis) and only a current one ends its session. A
+// replaced one is reuse and ends the session too; anything else, or a
+// token of another user than userID (when set), is
+// fault.RefreshTokenInvalid and changes nothing.
 func (r *Refresher) EndByRefresh(ctx context.Context, userID, token string) error {
 	uid, sid, ok := parseRefresh(token)
 	if !ok || (userID != "" && uid != userID) {
 		return fault.New(fault.RefreshTokenInvalid)
 	}
-	return r.EndSession(ctx, uid, sid)
+	spent, err := random(32)
+	if err != nil {
+		return err
+	}
+	res, _, err := r.KV.RotateRefresh(ctx, uid, sid, hashRefresh(token), hashRefresh(spent))
+	if err != nil {
+		return core.StoreError("tokens: end session", err)
+	}
+	switch res {
+	case store.RotateOK:
+		return r.EndSession(ctx, uid, sid)
+	case store.RotateReused:
+		r.audit(ctx, "refresh.reused", uid, sid)
+		if err := r.revoke(ctx, sid); err != nil {
+			return err
+		}
+		return fault.New(fault.RefreshTokenReused)
+	}
+	return fault.New(fault.RefreshTokenInvalid)
 }
 
 // EndUserSessions ends every session of userID but except.
