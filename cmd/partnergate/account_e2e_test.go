@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -104,6 +105,14 @@ func TestSeed004Tokens(t *testing.T) {
 			wantEnvCode(t, "JWT after logout", g.Batch(t, tk2.WaviotJWT, testkit.Req("user.auth.check", 1, nil))[0], fault.AccessTokenInvalid)
 
 			wantEnvCode(t, "wrong password", g.Call(t, "account.login", accountwire.LoginParams{Login: email, Password: "wrong password!"}), fault.WrongCredentials)
+
+			// Log canary: no JWT, refresh token or its secret part in the log.
+			logs := g.Logs.String()
+			for _, secret := range []string{tk.WaviotJWT, tk.RT, tk.RT[strings.LastIndexByte(tk.RT, '.')+1:], next.RT, tk2.RT, pw} {
+				if strings.Contains(logs, secret) {
+					t.Fatalf("the log holds a secret (%d bytes)", len(secret))
+				}
+			}
 		})
 	}
 }
@@ -143,5 +152,49 @@ func TestSeed004RefreshRace(t *testing.T) {
 			}
 			wantEnvCode(t, "the winner's token after the race", g.Call(t, "account.refresh", accountwire.RefreshParams{RT: wins[0].RT}), fault.RefreshTokenInvalid)
 		})
+	}
+}
+
+// TestSeed004RevocationAcrossGateways: two gateways on one database and one
+// Redis; a session ended through one stops its JWT on the other within 5 s
+// (the other learns it from its polled in-memory list), and a key rotated
+// on the store keeps old JWTs verifying everywhere.
+func TestSeed004RevocationAcrossGateways(t *testing.T) {
+	var shared *testkit.Backend
+	for _, b := range testkit.Backends(t) {
+		if b.Name != "embedded" {
+			shared = &b
+		}
+	}
+	if shared == nil {
+		t.Skip("needs Postgres and Redis shared by two gateways")
+	}
+	g1 := testkit.MustRunMain(t, testkit.Env(shared.Env))
+	g2 := testkit.MustRunMain(t, testkit.Env(shared.Env))
+	const email, pw = "two@example.com", "correct horse battery staple"
+	g1.RegisterUser(t, email, pw)
+	tk := accountLogin(t, g1, email, pw)
+	if r := g2.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.check", 1, nil)); r[0].Error.Status {
+		t.Fatalf("JWT of g1 on g2: %+v", r[0].Error)
+	}
+	if _, err := g2.Main.Tokens().Rotate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r := g1.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.check", 1, nil)); r[0].Error.Status {
+		t.Fatalf("JWT of the retired key: %+v", r[0].Error)
+	}
+	if env := g1.Call(t, "account.logout", accountwire.LogoutParams{RT: tk.RT}); env.Error.Status {
+		t.Fatalf("logout: %+v", env.Error)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := g2.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.check", 1, nil))
+		if r[0].Error.Code == int(fault.AccessTokenInvalid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("g2 still accepts the ended session's JWT after 5 s: %+v", r[0].Error)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
