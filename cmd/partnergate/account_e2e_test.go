@@ -76,6 +76,15 @@ func TestSeed004Tokens(t *testing.T) {
 			if r := g.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.check", 1, nil)); r[0].Error.Status {
 				t.Fatalf("user.auth.check with the JWT: %+v", r[0].Error)
 			}
+			// account.whoAmI with the JWT: the seed's members, in its types.
+			w := g.Batch(t, tk.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0]
+			var who map[string]any
+			if err := json.Unmarshal(w.Data, &who); err != nil || w.Error.Status || who["headEmail"] != email ||
+				who["emailConfirmed"] != "1" || who["phoneConfirmed"] != "0" || who["activity"] != "1" || who["phone"] != nil ||
+				who["account_id"] != claims.Subject || len(who) != 16 {
+				t.Fatalf("whoAmI: %s %+v", w.Data, w.Error)
+			}
+			wantEnvCode(t, "whoAmI without a caller", g.Call(t, "account.whoAmI", nil), fault.Unauthenticated)
 			// alg none with the same claims is refused.
 			none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + strings.Split(tk.WaviotJWT, ".")[1] + "."
 			wantEnvCode(t, "alg none", g.Batch(t, none, testkit.Req("user.auth.check", 1, nil))[0], fault.AccessTokenInvalid)

@@ -12,6 +12,7 @@ import (
 	"partnergate/core/tokens"
 	"partnergate/methods/account/accountwire"
 	"partnergate/rpc"
+	"partnergate/store"
 )
 
 // Service is the account.* namespace.
@@ -29,6 +30,8 @@ func (s *Service) Methods() []rpc.Method {
 			Doc: "Exchanges a refresh token, once, for a new access JWT and refresh token."},
 		{Name: "account.logout", Go: "Logout", Access: rpc.Public, RateClass: "default",
 			Doc: "Ends the session of a refresh token: its refresh tokens and access JWTs stop working."},
+		{Name: "account.whoAmI", Go: "WhoAmI", Access: rpc.SessionUser, RateClass: "default",
+			Doc: "Returns the caller's main user data with the seed's members."},
 	}
 }
 
@@ -85,5 +88,37 @@ func (s *Service) Logout(r *http.Request, p *accountwire.LogoutParams, res *acco
 		return err
 	}
 	res.Success = true
+	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// WhoAmI is account.whoAmI.
+func (s *Service) WhoAmI(r *http.Request, _ *accountwire.Empty, res *accountwire.WhoAmI) error {
+	u, p, err := s.Accounts.SessionUser(r.Context(), rpc.CallerFrom(r.Context()).UserID)
+	if err != nil {
+		return err
+	}
+	e, _ := u.Identifier(store.KindEmail)
+	ph, _ := u.Identifier(store.KindPhone)
+	*res = accountwire.WhoAmI{
+		AccountID: u.ID, LastName: p.LastName, FirstName: p.FirstName,
+		HeadEmail: opt(e.Value), EmailConfirmed: flag(e.Verified),
+		CreatedTS: strconv.FormatInt(u.Created.Unix(), 10), Birthday: opt(p.Birthday),
+		Phone: opt(ph.Value), PhoneConfirmed: flag(ph.Verified), Balance: "0",
+		Language: u.Lang, Activity: flag(u.State != store.StateDisabled),
+	}
 	return nil
 }

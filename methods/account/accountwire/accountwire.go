@@ -34,3 +34,33 @@ type LogoutParams struct {
 type Success struct {
 	Success bool `json:"success"`
 }
+
+// Empty is a method without params.
+type Empty struct{}
+
+// WhoAmI is account.whoAmI: every member the seed shows, in the seed's
+// JSON types (its clients parse strings): flags are "1" or "0",
+// timestamps are Unix seconds as strings, absent values are null.
+type WhoAmI struct {
+	AccountID      string  `json:"account_id"`
+	LastName       string  `json:"lastName"`
+	FirstName      string  `json:"firstName"`
+	HeadEmail      *string `json:"headEmail"`
+	EmailConfirmed string  `json:"emailConfirmed"`
+	CreatedTS      string  `json:"createdTS"`
+	// ConfirmTS is null: partnergate does not record when a channel was
+	// confirmed.
+	ConfirmTS      *string `json:"confirmTS"`
+	Birthday       *string `json:"birthday"`
+	Phone          *string `json:"phone"`
+	PhoneConfirmed string  `json:"phoneConfirmed"`
+	// Balance, BID and LKID are the seed platform's billing ids: there is
+	// no billing here, so "0" and null.
+	Balance  string  `json:"balance"`
+	BID      *string `json:"b_id"`
+	LKID     *string `json:"lk_id"`
+	Location *string `json:"location"`
+	Language string  `json:"language"`
+	// Activity is "1" for an active account, "0" for a deactivated one.
+	Activity string `json:"activity"`
+}
