@@ -206,4 +206,61 @@ type State interface {
 	Limits
 	PendingChanges
 	UserSnapshots
+	RefreshFamilies
+	Revocations
+}
+
+// RefreshFamily is one chain of rotating refresh tokens (core/tokens): a
+// login starts it, each refresh replaces its current token, and reusing a
+// replaced token ends it (RFC 9700 4.14). Its ID is the session id the
+// access JWTs carry as sid.
+type RefreshFamily struct {
+	ID        string
+	UserID    string
+	Created   time.Time
+	ExpiresAt time.Time
+}
+
+// RotateResult is the outcome of RefreshFamilies.RotateRefresh.
+type RotateResult int
+
+const (
+	RotateMissing RotateResult = iota // no live family, or a hash it never had
+	RotateOK                          // the presented hash was current and is replaced
+	RotateReused                      // the presented hash was replaced earlier: the family is deleted
+)
+
+// RefreshFamilies keep refresh-token families by user and family id, token
+// hashes only. Every key of a user's families shares the user's hash tag,
+// so each operation is one slot on Redis Cluster.
+type RefreshFamilies interface {
+	// CreateFamily stores f with tokenHash as its current token until
+	// f.ExpiresAt. ErrAlreadyExists if the id is in use; a plain error for
+	// an empty id, user or hash, or an f already expired.
+	CreateFamily(ctx context.Context, f RefreshFamily, tokenHash string) error
+	// RotateRefresh replaces the family's current hash presented with next
+	// in one step, so of concurrent rotations of one token exactly one is
+	// RotateOK. A presented hash the family had before is RotateReused and
+	// deletes the family; an unknown hash changes nothing.
+	RotateRefresh(ctx context.Context, userID, familyID, presented, next string) (RotateResult, RefreshFamily, error)
+	// DeleteFamily ends one family; a missing one is false, nil.
+	DeleteFamily(ctx context.Context, userID, familyID string) (bool, error)
+	// DeleteUserFamilies ends every family of the user but except ("" ends
+	// all) and returns the ids it ended.
+	DeleteUserFamilies(ctx context.Context, userID, except string) ([]string, error)
+}
+
+// Revocations is the shared list of ended session ids whose access JWTs
+// must stop working before they expire. Each gateway keeps a copy in
+// memory and reloads it when the version moves.
+type Revocations interface {
+	// RevokeSessions adds ids to the list until until (past the last JWT
+	// they could carry) and moves the version on. A plain error if until is
+	// not in the future.
+	RevokeSessions(ctx context.Context, ids []string, until time.Time) error
+	// RevocationVersion returns the list's version; 0 when nothing was ever
+	// revoked.
+	RevocationVersion(ctx context.Context) (int64, error)
+	// RevokedSessions returns the live ids and the version they are of.
+	RevokedSessions(ctx context.Context) (version int64, ids []string, err error)
 }

@@ -161,6 +161,31 @@ type Message struct {
 	Sent    *time.Time
 }
 
+// SigningKey is one JWT signing key (core/tokens). The private half is
+// sealed by the key ring; the public half is the JWK the JWKS document
+// serves. Retired is when a newer key took over signing: a retired key
+// still verifies the tokens it signed until they expire.
+type SigningKey struct {
+	KID           string
+	Alg           string
+	PrivateSealed string
+	PublicJWK     string
+	Created       time.Time
+	Retired       *time.Time
+}
+
+// SigningKeys keeps the JWT signing keys.
+type SigningKeys interface {
+	// AddSigningKey stores k as the current key and, in the same
+	// transaction, retires every other key not yet retired at k.Created
+	// (a zero Created is taken from the store's clock). ErrAlreadyExists on
+	// a used KID; a plain error if KID, Alg or a half is empty.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	// SigningKeys lists the keys not retired, or retired at or after
+	// since, newest first; none is an empty list.
+	SigningKeys(ctx context.Context, since time.Time) ([]SigningKey, error)
+}
+
 // NewUser is what CreateUser needs: the user, its profile, its identifiers
 // and, optionally, its password hash, written in one transaction.
 type NewUser struct {
@@ -175,6 +200,7 @@ type NewUser struct {
 type Store interface {
 	UserData
 	Outbox
+	SigningKeys
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

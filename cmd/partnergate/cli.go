@@ -18,6 +18,7 @@ import (
 	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/core/products"
+	"partnergate/core/tokens"
 	"partnergate/store"
 	"partnergate/store/kv"
 )
@@ -115,6 +116,26 @@ func runPartners(ctx context.Context, args []string, getenv func(string) string,
 	default:
 		return fmt.Errorf("unknown partners command %q: want create, list or revoke", sub)
 	}
+	return nil
+}
+
+// runKeys rotates the access-JWT signing key. Running gateways sign with
+// the new key within 5 s; the old one verifies until its tokens expire.
+func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return errors.New("usage: keys rotate")
+	}
+	m, err := openAdmin(ctx, flag.NewFlagSet("keys rotate", flag.ContinueOnError), args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	ts := &tokens.Service{Store: m.Store(), Ring: m.Ring(), Alg: m.Config.JWTAlg}
+	kid, err := ts.Rotate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signing key %s is current (running servers sign with it within 5s; older keys verify until their tokens expire)\n", kid)
 	return nil
 }
 

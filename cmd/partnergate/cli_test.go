@@ -27,6 +27,9 @@ func TestCLI(t *testing.T) {
 		{name: "grant to nobody", args: []string{"users", "grant", "--email", "nobody@example.com", "--role", "admin"}, code: 1, errHas: "not found"},
 		{name: "product without a title", args: []string{"products", "add", "--id", "chess"}, code: 1, errHas: "title"},
 		{name: "product added", args: []string{"products", "add", "--id", "chess", "--title", "Chess", "--description", "Play chess."}, outHas: "product chess saved"},
+		{name: "keys rotate", args: []string{"keys", "rotate"}, outHas: "is current"},
+		{name: "keys rotate again", args: []string{"keys", "rotate"}, outHas: "is current"},
+		{name: "keys without rotate", args: []string{"keys"}, code: 1, errHas: "usage: keys rotate"},
 		{name: "serve -h", args: []string{"serve", "-h"}, code: 0},
 		{name: "bad setting", args: []string{"serve"}, code: 1, errHas: "PARTNERGATE_MAX_BATCH"},
 	}

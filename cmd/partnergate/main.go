@@ -41,6 +41,7 @@ commands:
   serve                         serve the gateway (the default)
   migrate                       apply database migrations and exit
   partners create --name N --scopes S   create a partner key; prints {"kid","secret"}
+  keys rotate                          make a new access-JWT signing key current
   partners list                 list partner keys (no secrets)
   partners revoke KID           revoke a partner key
   users grant --email E --role R        set a user's role ("" removes it)
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, args, getenv, stdout, stderr)
 	case "partners":
 		err = runPartners(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		err = runKeys(ctx, args, getenv, stdout, stderr)
 	case "products":
 		err = runProducts(ctx, args, getenv, stdout, stderr)
 	case "users":

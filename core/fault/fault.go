@@ -54,6 +54,11 @@ const (
 	ProductDisabled  Code = 2050 // user.products.activate: the product exists but is disabled
 	ReferralUnknown  Code = 2100 // identity.users.create: refid names no user
 
+	// Seed 004 and access JWTs.
+	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
+	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
+	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
+
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
 	EmailInvalid Code = 3002
@@ -90,6 +95,10 @@ var messages = map[Code]string{
 	PhoneVerified:    "Phone already verified.",
 	ProductDisabled:  "Product disabled.",
 	ReferralUnknown:  "Referral does not exist.",
+
+	AccessTokenInvalid:  "Access token invalid or expired.",
+	RefreshTokenInvalid: "Refresh token invalid or expired.",
+	RefreshTokenReused:  "Refresh token already used; the session was ended.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

@@ -208,7 +208,7 @@ func runKeys(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) {
 		e := newEnv(t, newClient)
 		tag := "{u:u1}"
 		for _, k := range []string{e.kv.userSessionsKey("u1"), e.kv.pendingKey("u1", "email"),
-			e.kv.snapshotKey("u1"), e.kv.snapshotGenKey("u1")} {
+			e.kv.snapshotKey("u1"), e.kv.snapshotGenKey("u1"), e.kv.familyKey("u1", "f"), e.kv.familiesKey("u1")} {
 			// Cluster hashes the first {...}: the prefix holds no braces, so
 			// that is the user's tag.
 			if i := strings.IndexByte(k, '{'); i < 0 || !strings.HasPrefix(k[i:], tag) {

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Outbox", testOutbox},
 		{"OutboxDelivery", testOutboxDelivery},
 		{"CountUsers", testCountUsers},
+		{"SigningKeys", testSigningKeys},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -41,7 +41,9 @@ type Config struct {
 	Rates     map[string]access.Rate
 	Shutdown  time.Duration
 
-	PublicURL                    string
+	PublicURL string
+	// JWTAlg is the algorithm of signing keys this gateway creates.
+	JWTAlg                       string
 	RedisPrefix                  string
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
@@ -171,6 +173,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_JWT_ALG", "jwt-alg", "EdDSA", "algorithm of new access-JWT signing keys: EdDSA (Ed25519) or ES256 (P-256); keys already made keep theirs", str(func(c *Config) *string { return &c.JWTAlg })},
 		{"PARTNERGATE_PUBLIC_URL", "public-url", "", "base URL of links the gateway sends (backup downloads), e.g. https://id.example.com; never taken from the request's Host", str(func(c *Config) *string { return &c.PublicURL })},
 		{"PARTNERGATE_SMTP_HOST", "smtp-host", "", "SMTP server for email codes and links; unset outside dev mode: email is not delivered", str(func(c *Config) *string { return &c.SMTP.Host })},
 		{"PARTNERGATE_SMTP_PORT", "smtp-port", "587", "SMTP port", num(func(c *Config) *int { return &c.SMTP.Port }, 1)},
@@ -225,6 +228,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 
 // Validate checks settings that depend on each other.
 func (c *Config) Validate() error {
+	if c.JWTAlg != "" && c.JWTAlg != "EdDSA" && c.JWTAlg != "ES256" {
+		return errors.New("PARTNERGATE_JWT_ALG must be EdDSA or ES256")
+	}
 	if c.SessionAbsolute < c.SessionIdle {
 		return errors.New("PARTNERGATE_SESSION_ABSOLUTE must be at least PARTNERGATE_SESSION_IDLE")
 	}

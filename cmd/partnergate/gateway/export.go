@@ -10,6 +10,7 @@ import (
 	"partnergate/core/backup"
 	"partnergate/core/events"
 	"partnergate/core/keyring"
+	"partnergate/core/tokens"
 	"partnergate/rpc"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -61,3 +62,6 @@ func RegisterUserData(ctx context.Context, m *Main, reg *rpc.Registry, mux *http
 	bus *events.Bus, notify backup.Notifier, publicURL string, sources ...backup.Source) error {
 	return registerUserData(ctx, m, reg, mux, bus, notify, publicURL, sources...)
 }
+
+// Tokens is the access-JWT service, after Open.
+func (m *Main) Tokens() *tokens.Service { return m.tokens }

@@ -27,6 +27,8 @@ import (
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
+	"partnergate/core/tokens"
+	"partnergate/methods/account"
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
@@ -62,6 +64,8 @@ type Main struct {
 	pprof      *http.Server
 	ln         net.Listener
 	dispatcher *delivery.Dispatcher
+	tokens     *tokens.Service
+	revoked    *tokens.Revocations
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -220,6 +224,17 @@ func (m *Main) Open(ctx context.Context) error {
 	m.accounts = accounts
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
+	m.revoked = &tokens.Revocations{KV: kvs, Log: m.Log}
+	if err := m.revoked.Sync(ctx); err != nil {
+		return fmt.Errorf("revocation list: %w", err)
+	}
+	m.tokens = &tokens.Service{Store: m.store, Ring: m.ring, Revoked: m.revoked, Alg: c.JWTAlg}
+	if err := m.tokens.Open(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log,
+		Lifetime: c.SessionAbsolute}
+
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg := rpc.NewRegistry(promReg)
@@ -233,6 +248,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
+		return err
+	}
+	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
+	if err := reg.Register(accountSvc, accountSvc.Methods()...); err != nil {
 		return err
 	}
 	userAuth := &user.Auth{Accounts: accounts}
@@ -263,7 +282,7 @@ func (m *Main) Open(ctx context.Context) error {
 	roles := &access.Roles{Store: m.store}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
-		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts},
+		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
 		Gate:           &access.Gate{Roles: roles},
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
@@ -282,8 +301,8 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	mux.HandleFunc("/readyz", m.ready)
 	mux.HandleFunc("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
-		// No method issues JWTs yet; the set is empty until one does.
-		writeStatus(w, http.StatusOK, `{"keys":[]}`)
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		writeStatus(w, http.StatusOK, string(m.tokens.JWKS(r.Context())))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, `{"error":"not found","hint":"POST JSON-RPC 2.0 to /rpc"}`)
@@ -385,6 +404,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	} else {
 		close(dispatched)
 	}
+	// The revocation list polls until the process ends, so an ended
+	// session's JWTs stop here within a second or two.
+	go m.revoked.Run(dctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.ln) }()
 	if m.pprof != nil {
