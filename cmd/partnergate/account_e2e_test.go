@@ -207,3 +207,39 @@ func TestSeed004RevocationAcrossGateways(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestSeed004DeletionEndsTokenSessions: an account deletion through seed
+// 000 (here authorised by the seed 004 JWT itself) ends seed 004's refresh
+// families and revokes their JWTs, as it ends opaque sessions: the JWT is
+// refused as revoked (2301), not merely as a missing user.
+func TestSeed004DeletionEndsTokenSessions(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
+			const email, pw = "delete-iot@example.com", "correct horse battery staple"
+			g.RegisterUser(t, email, pw)
+			tk := accountLogin(t, g, email, pw)
+			r := g.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.delete", 1, nil))
+			if r[0].Error.Status {
+				t.Fatalf("user.auth.delete with the JWT: %+v", r[0].Error)
+			}
+			r = g.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.delete_done", 2, map[string]string{"code": g.Code(t, email)}))
+			if r[0].Error.Status {
+				t.Fatalf("user.auth.delete_done: %+v", r[0].Error)
+			}
+			wantEnvCode(t, "refresh after the deletion", g.Call(t, "account.refresh", accountwire.RefreshParams{RT: tk.RT}), fault.RefreshTokenInvalid)
+			// The revocation list may take one poll to reach this gateway.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				r := g.Batch(t, tk.WaviotJWT, testkit.Req("user.auth.check", 1, nil))
+				if r[0].Error.Code == int(fault.AccessTokenInvalid) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("JWT not revoked 5 s after the deletion: %+v", r[0].Error)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
+}

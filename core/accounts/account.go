@@ -73,8 +73,10 @@ type Service struct {
 	Sessions SessionPolicy
 	Codes    *codes.Service
 	Events   events.Publisher
-	Now      func() time.Time
-	Log      zerolog.Logger
+	// Tokens, when set, ends token sessions along with opaque ones.
+	Tokens TokenSessions
+	Now    func() time.Time
+	Log    zerolog.Logger
 }
 
 func (s *Service) now() time.Time {

@@ -76,11 +76,32 @@ func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// EndUserSessions revokes every session of userID except keepHash.
+// TokenSessions ends the sessions another credential keeps for a user (seed
+// 004's refresh-token families and their access JWTs), so that a password
+// reset, a recovery or a deletion ends those too.
+type TokenSessions interface {
+	EndUserSessions(ctx context.Context, userID, except string) error
+}
+
+// EndUserSessions revokes every session of userID except keepHash: the
+// opaque sessions and, when Tokens is set, every refresh-token family and
+// its access JWTs. keepHash "jwt:<sid>" keeps that token session instead.
 func (s *Service) EndUserSessions(ctx context.Context, userID, keepHash string) (int, error) {
-	n, err := s.KV.DeleteUserSessions(ctx, userID, keepHash)
+	keepSID, isJWT := strings.CutPrefix(keepHash, "jwt:")
+	opaqueKeep := keepHash
+	if isJWT {
+		opaqueKeep = ""
+	} else {
+		keepSID = ""
+	}
+	n, err := s.KV.DeleteUserSessions(ctx, userID, opaqueKeep)
 	if err != nil {
 		return 0, core.StoreError("accounts: delete sessions", err)
+	}
+	if s.Tokens != nil {
+		if err := s.Tokens.EndUserSessions(ctx, userID, keepSID); err != nil {
+			return n, fmt.Errorf("accounts: end token sessions: %w", err)
+		}
 	}
 	return n, nil
 }

@@ -234,6 +234,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log,
 		Lifetime: c.SessionAbsolute}
+	// A reset, recovery or deletion ends refresh families and their JWTs
+	// as it ends opaque sessions.
+	accounts.Tokens = refresher
 
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
