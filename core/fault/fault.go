@@ -52,6 +52,7 @@ const (
 	EmailVerified    Code = 2014 // resend refused: the email is already verified
 	PhoneVerified    Code = 2015 // resend refused: the phone is already verified
 	ProductDisabled  Code = 2050 // user.products.activate: the product exists but is disabled
+	BasicMalformed   Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
@@ -88,6 +89,7 @@ var messages = map[Code]string{
 	EmailVerified:    "Email already verified.",
 	PhoneVerified:    "Phone already verified.",
 	ProductDisabled:  "Product disabled.",
+	BasicMalformed:   "Basic credentials malformed.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",
