@@ -61,3 +61,46 @@ func TestIdentifierRule(t *testing.T) {
 		t.Errorf("a Cyrillic domain with a Latin local part: %+v, %v", e, err)
 	}
 }
+
+// TestNormalizeUsername: the username rule beyond the identifier rule:
+// 3-32 characters after folding, the allowlist, and reserved words however
+// they are cased or punctuated.
+func TestNormalizeUsername(t *testing.T) {
+	long := "abcdefghijklmnopqrstuvwxyz012345" // 32
+	for _, tt := range []struct {
+		name, in, norm string // norm empty: refused
+	}{
+		{"plain", "kate_99", "kate_99"},
+		{"case folded", "KaTe.Smith", "kate.smith"},
+		{"minimum length", "abc", "abc"},
+		{"too short", "ab", ""},
+		{"maximum length", long, long},
+		{"too long", long + "x", ""},
+		{"three runes of two bytes", "äöü", "äöü"},
+		{"space", "kate smith", ""},
+		{"at sign", "kate@home", ""},
+		{"plus", "+kate", ""},
+		{"colon (Basic separator)", "kate:1", ""},
+		{"slash", "kate/1", ""},
+		{"emoji", "kate🙂", ""},
+		{"empty", "", ""},
+		{"reserved", "admin", ""},
+		{"reserved, cased", "ROOT", ""},
+		{"reserved, punctuated", "Sup-port", ""},
+		{"reserved, dotted", "s.y.s.t.e.m", ""},
+		{"reserved word inside a name", "admin_kate", "admin_kate"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := accounts.NormalizeUsername(tt.in)
+			if tt.norm == "" {
+				if err == nil {
+					t.Fatalf("%q accepted as %q", tt.in, got)
+				}
+				return
+			}
+			if err != nil || got != tt.norm {
+				t.Fatalf("%q: %q, %v; want %q", tt.in, got, err, tt.norm)
+			}
+		})
+	}
+}

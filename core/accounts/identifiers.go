@@ -63,7 +63,30 @@ func NormalizeUsername(s string) (string, error) {
 			return "", fault.Field(fault.Invalid, "username", "letters, digits, '.', '_' and '-' only")
 		}
 	}
+	if reservedUsername(n) {
+		return "", fault.Field(fault.Invalid, "username", "reserved")
+	}
 	return n, nil
+}
+
+// reservedUsernames are names a chat client would take for the service
+// speaking, refused so that no user can pose as staff or the system.
+var reservedUsernames = map[string]bool{
+	"admin": true, "administrator": true, "root": true, "support": true, "system": true,
+	"sysadmin": true, "staff": true, "moderator": true, "mod": true, "help": true,
+	"helpdesk": true, "security": true, "official": true, "partnergate": true,
+	"postmaster": true, "hostmaster": true, "webmaster": true, "abuse": true,
+	"noreply": true, "info": true, "me": true, "null": true, "nil": true,
+	"undefined": true, "anonymous": true, "everyone": true, "here": true, "api": true,
+	"login": true, "register": true, "users": true, "owner": true, "superuser": true,
+}
+
+// reservedUsername compares the folded name with the separators '.', '_'
+// and '-' taken out, so "Ad-min" and "s.u.p.p.o.r.t" are refused like the
+// words they spell.
+func reservedUsername(norm string) bool {
+	bare := strings.NewReplacer(".", "", "_", "", "-", "").Replace(norm)
+	return reservedUsernames[norm] || reservedUsernames[bare]
 }
 
 // ParseLogin reads "login, email or phone" as the seeds allow: an '@' makes

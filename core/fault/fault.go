@@ -53,6 +53,7 @@ const (
 	PhoneVerified    Code = 2015 // resend refused: the phone is already verified
 	ProductDisabled  Code = 2050 // user.products.activate: the product exists but is disabled
 	ReferralUnknown  Code = 2100 // identity.users.create: refid names no user
+	BasicMalformed   Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
@@ -95,6 +96,7 @@ var messages = map[Code]string{
 	PhoneVerified:    "Phone already verified.",
 	ProductDisabled:  "Product disabled.",
 	ReferralUnknown:  "Referral does not exist.",
+	BasicMalformed:   "Basic credentials malformed.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",
