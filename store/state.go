@@ -40,8 +40,10 @@ type Sessions interface {
 	// a plain error if the hash or user id is empty, idle is not positive or
 	// s has already expired.
 	CreateSession(ctx context.Context, s Session, idle time.Duration) error
-	// Session returns the session and slides its idle expiry to
-	// min(idle, ExpiresAt-now); LastSeen is rewritten at most once a minute.
+	// Session returns the session and slides its idle expiry: a read
+	// rewrites it (LastSeen and the TTL, up to ExpiresAt) at most once a
+	// minute, or a quarter of idle when shorter, so a session ends between
+	// idle and idle plus that interval after its last use.
 	// ErrNotFound if it is missing or expired.
 	Session(ctx context.Context, tokenHash string, idle time.Duration) (Session, error)
 	// DeleteSession removes a session and its index entry. A missing session
