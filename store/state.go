@@ -191,8 +191,14 @@ type UserSnapshots interface {
 	// positive.
 	PutUserSnapshot(ctx context.Context, userID string, data []byte, fence string, ttl time.Duration) (stored bool, err error)
 	// DropUserSnapshot clears the cached copy and moves the fence on, so
-	// fills by readers that started before it are refused.
+	// fills by readers that started before it are refused, and announces
+	// the drop to WatchUserDrops in every process.
 	DropUserSnapshot(ctx context.Context, userID string) error
+	// WatchUserDrops calls drop with the user id of each DropUserSnapshot
+	// made by any process sharing this state, and reset whenever drops may
+	// have been missed (once subscribed, and after each reconnect), until
+	// ctx ends. It returns ctx's error, or an error if it cannot subscribe.
+	WatchUserDrops(ctx context.Context, drop func(userID string), reset func()) error
 }
 
 // State is all of the short-lived state: what a backend implements and the

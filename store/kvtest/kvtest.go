@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Backend) {
 		{"Limits", testLimits},
 		{"PendingChanges", testPendingChanges},
 		{"UserSnapshots", testUserSnapshots},
+		{"UserDrops", testUserDrops},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
