@@ -40,8 +40,10 @@ type Sessions interface {
 	// a plain error if the hash or user id is empty, idle is not positive or
 	// s has already expired.
 	CreateSession(ctx context.Context, s Session, idle time.Duration) error
-	// Session returns the session and slides its idle expiry to
-	// min(idle, ExpiresAt-now); LastSeen is rewritten at most once a minute.
+	// Session returns the session and slides its idle expiry: a read
+	// rewrites it (LastSeen and the TTL, up to ExpiresAt) at most once a
+	// minute, or a quarter of idle when shorter, so a session ends between
+	// idle and idle plus that interval after its last use.
 	// ErrNotFound if it is missing or expired.
 	Session(ctx context.Context, tokenHash string, idle time.Duration) (Session, error)
 	// DeleteSession removes a session and its index entry. A missing session
@@ -189,8 +191,14 @@ type UserSnapshots interface {
 	// positive.
 	PutUserSnapshot(ctx context.Context, userID string, data []byte, fence string, ttl time.Duration) (stored bool, err error)
 	// DropUserSnapshot clears the cached copy and moves the fence on, so
-	// fills by readers that started before it are refused.
+	// fills by readers that started before it are refused, and announces
+	// the drop to WatchUserDrops in every process.
 	DropUserSnapshot(ctx context.Context, userID string) error
+	// WatchUserDrops calls drop with the user id of each DropUserSnapshot
+	// made by any process sharing this state, and reset whenever drops may
+	// have been missed (once subscribed, and after each reconnect), until
+	// ctx ends. It returns ctx's error, or an error if it cannot subscribe.
+	WatchUserDrops(ctx context.Context, drop func(userID string), reset func()) error
 }
 
 // State is all of the short-lived state: what a backend implements and the

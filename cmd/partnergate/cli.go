@@ -67,9 +67,55 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-func runPartners(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// Each group's usage, printed for -h, --help or help in the place of its
+// subcommand; the flags of a subcommand are listed by its own -h.
+const (
+	partnersUsage = `usage: partnergate partners create --name N --scopes S   create a partner key; prints {"kid","secret"}
+       partnergate partners list                          list partner keys (no secrets)
+       partnergate partners revoke KID                    revoke a partner key
+partnergate partners SUBCOMMAND -h lists the subcommand's flags.
+`
+	productsUsage = `usage: partnergate products add --id ID --title T [--description D --policy P --icon I --info URL --subscription-cancel URL --position N --disabled]
+partnergate products add -h lists the flags.
+`
+	usersUsage = `usage: partnergate users grant --email E --role R
+partnergate users grant -h lists the flags.
+`
+	versionUsage = "usage: partnergate version\nprints the version and commit.\n"
+)
+
+// isHelp reports whether arg asks for usage rather than naming a
+// subcommand.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// groupHelp handles a command group's first argument: help prints usage
+// to stdout and ends the command successfully (flag.ErrHelp), a missing
+// subcommand is an error that carries the usage.
+func groupHelp(args []string, usage string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("want create, list or revoke")
+		return errors.New(strings.TrimSuffix(usage, "\n"))
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	return nil
+}
+
+func runPartners(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if err := groupHelp(args, partnersUsage, stdout); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "create", "list", "revoke":
+	default:
+		return fmt.Errorf("unknown partners command %q\n%s", args[0], partnersUsage)
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("partners "+sub, flag.ContinueOnError)
@@ -113,8 +159,6 @@ func runPartners(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked %s (running servers stop accepting it within %s)\n", fs.Arg(0), partners.CacheTTL)
-	default:
-		return fmt.Errorf("unknown partners command %q: want create, list or revoke", sub)
 	}
 	return nil
 }
@@ -140,8 +184,11 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func runProducts(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return errors.New("usage: products add --id ID --title T [--description D --policy P --icon I --info URL --subscription-cancel URL --position N --disabled]")
+	if err := groupHelp(args, productsUsage, stdout); err != nil {
+		return err
+	}
+	if args[0] != "add" {
+		return fmt.Errorf("unknown products command %q\n%s", args[0], productsUsage)
 	}
 	fs := flag.NewFlagSet("products add", flag.ContinueOnError)
 	var p store.Product
@@ -170,8 +217,11 @@ func runProducts(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func runUsers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "grant" {
-		return errors.New("usage: users grant --email E --role R")
+	if err := groupHelp(args, usersUsage, stdout); err != nil {
+		return err
+	}
+	if args[0] != "grant" {
+		return fmt.Errorf("unknown users command %q\n%s", args[0], usersUsage)
 	}
 	fs := flag.NewFlagSet("users grant", flag.ContinueOnError)
 	email := fs.String("email", "", "the user's email")

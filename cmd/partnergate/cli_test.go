@@ -69,3 +69,47 @@ func TestCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestSubcommandHelp: every subcommand answers -h and --help with its usage
+// and exit status 0, before opening anything (no settings are given, so a
+// subcommand that tried to open the store would fail instead).
+func TestSubcommandHelp(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string // in stdout or stderr
+	}{
+		{[]string{}, ""},
+		{[]string{"help"}, "usage: partnergate"},
+		{[]string{"serve"}, "-addr"},
+		{[]string{"migrate"}, "Usage of migrate"},
+		{[]string{"partners"}, "partners create --name"},
+		{[]string{"partners", "create"}, "-scopes"},
+		{[]string{"partners", "list"}, "Usage of partners list"},
+		{[]string{"partners", "revoke"}, "Usage of partners revoke"},
+		{[]string{"products"}, "products add --id"},
+		{[]string{"products", "add"}, "-title"},
+		{[]string{"users"}, "users grant --email"},
+		{[]string{"users", "grant"}, "-role"},
+		{[]string{"call"}, "-secret"},
+		{[]string{"version"}, "usage: partnergate version"},
+	}
+	for _, tc := range cases {
+		for _, h := range []string{"-h", "--help"} {
+			args := append(append([]string{}, tc.args...), h)
+			want := tc.want
+			if want == "" {
+				want = "usage: partnergate [command]"
+			}
+			code, out, errs := runCLI(nil, args...)
+			if code != 0 || !strings.Contains(out+errs, want) {
+				t.Errorf("partnergate %v = %d, stdout %q, stderr %q; want 0 and %q", args, code, out, errs, want)
+			}
+			if strings.Contains(out+errs, "unknown") {
+				t.Errorf("partnergate %v answered %q", args, out+errs)
+			}
+		}
+	}
+	if code, _, errs := runCLI(nil, "partners", "bogus"); code == 0 || !strings.Contains(errs, "partners create --name") {
+		t.Errorf("partners bogus = %d, %q; want an error with the usage", code, errs)
+	}
+}

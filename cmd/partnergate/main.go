@@ -54,7 +54,7 @@ Settings come from the environment or flags: partnergate serve -h lists them.
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-' || isHelp(args[0])) {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -74,8 +74,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "call":
 		err = runCall(ctx, args, getenv, stdout, stderr)
 	case "version":
+		if len(args) > 0 && isHelp(args[0]) {
+			fmt.Fprint(stdout, versionUsage)
+			return 0
+		}
 		fmt.Fprintf(stdout, "partnergate %s (%s)\n", version, commit)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "partnergate: unknown command %q\n\n%s", cmd, usage)

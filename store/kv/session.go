@@ -59,30 +59,38 @@ func (k *KV) userSessionsKey(userID string) string {
 	return k.prefix + "{u:" + userID + "}:sess"
 }
 
-// slideScript reads a session and pushes its idle expiry forward, in one
-// round trip. The TTL is min(idle, exp-now) so the absolute limit holds even
-// though each read extends the key.
+// slideScript reads a session and, at most once per touch interval, pushes
+// its idle expiry forward. Reads between touches write nothing, so a busy
+// session costs Redis one read a request and one write a minute. The TTL
+// set at a touch is min(idle + interval, exp-now): a session idles out
+// between idle and idle + interval after its last use, never before, and
+// never outlives its absolute limit, which every read also checks.
 //
-// KEYS[1] session; ARGV[1] now ms, ARGV[2] idle ms, ARGV[3] touchEvery ms.
+// KEYS[1] session; ARGV[1] now ms, ARGV[2] idle ms, ARGV[3] interval ms.
 var slideScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local exp, seen, rest = string.match(v, '^{"exp":(%d+),"seen":(%d+)(.*)$')
 if not exp then return redis.error_reply('malformed session') end
 local now = tonumber(ARGV[1])
-local ttl = math.min(tonumber(ARGV[2]), tonumber(exp) - now)
-if ttl <= 0 then
+local left = tonumber(exp) - now
+if left <= 0 then
   redis.call('DEL', KEYS[1])
   return false
 end
 if now - tonumber(seen) >= tonumber(ARGV[3]) then
   v = '{"exp":' .. exp .. ',"seen":' .. ARGV[1] .. rest
-  redis.call('SET', KEYS[1], v, 'PX', ttl)
-else
-  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('SET', KEYS[1], v, 'PX', math.min(tonumber(ARGV[2]) + tonumber(ARGV[3]), left))
 end
 return v
 `)
+
+// touchInterval is how often a read rewrites a session: once a minute, or
+// a quarter of idle when that is shorter, so a short idle timeout is still
+// honoured to within a quarter of itself.
+func touchInterval(idle time.Duration) time.Duration {
+	return max(min(touchEvery, idle/4), time.Millisecond)
+}
 
 // indexScript maintains a user's session index: optionally adds a member,
 // removes the given ones and those past their absolute expiry, then sets the
@@ -179,8 +187,8 @@ func (k *KV) CreateSession(ctx context.Context, s store.Session, idle time.Durat
 	return nil
 }
 
-// Session returns the session and slides its idle expiry to
-// min(idle, ExpiresAt-now). LastSeen is rewritten at most once a minute.
+// Session returns the session and slides its idle expiry (see
+// slideScript). LastSeen, and the key, are rewritten at most once a minute.
 // store.ErrNotFound if it is missing or expired.
 func (k *KV) Session(ctx context.Context, tokenHash string, idle time.Duration) (store.Session, error) {
 	const op = "session"
@@ -189,7 +197,7 @@ func (k *KV) Session(ctx context.Context, tokenHash string, idle time.Duration) 
 	}
 	now := k.now().UnixMilli()
 	raw, err := slideScript.Run(ctx, k.client, []string{k.sessionKey(tokenHash)},
-		now, ms(idle), touchEvery.Milliseconds()).Text()
+		now, ms(idle), touchInterval(idle).Milliseconds()).Text()
 	if err != nil {
 		return store.Session{}, wrap(op, err)
 	}

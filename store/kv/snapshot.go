@@ -83,10 +83,44 @@ func (k *KV) DropUserSnapshot(ctx context.Context, userID string) error {
 		p.Incr(ctx, gen)
 		p.PExpire(ctx, gen, snapshotGenTTL)
 		p.Del(ctx, k.snapshotKey(userID))
+		// In the same transaction, so no process hears of a drop that did
+		// not happen or misses one that did while subscribed.
+		p.Publish(ctx, k.dropChannel(), userID)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return wrap(op, err)
 	}
 	return nil
+}
+
+func (k *KV) dropChannel() string { return k.prefix + "usnap:drops" }
+
+// WatchUserDrops implements store.UserSnapshots over Redis pub/sub. go-redis
+// resubscribes after a lost connection; each (re)subscription is reported
+// as a reset, because drops published while it was away are lost.
+func (k *KV) WatchUserDrops(ctx context.Context, drop func(userID string), reset func()) error {
+	ps := k.client.Subscribe(ctx, k.dropChannel())
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		return wrap("watch user drops", err)
+	}
+	reset()
+	ch := ps.ChannelWithSubscriptions()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m, ok := <-ch:
+			if !ok {
+				return errors.New("kv: watch user drops: subscription closed")
+			}
+			switch m := m.(type) {
+			case *redis.Message:
+				drop(m.Payload)
+			case *redis.Subscription:
+				reset()
+			}
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package kvtest
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -73,5 +75,40 @@ func testUserSnapshots(t *testing.T, e *env) {
 		e.advance(time.Minute)
 		_, _, err := e.s.UserSnapshot(ctx, "u1")
 		wantNotFound(t, "UserSnapshot past its TTL", err)
+	}
+}
+
+// testUserDrops: a drop is announced to watchers, which hear of it after
+// their first reset, and the watch ends with its context.
+func testUserDrops(t *testing.T, e *env) {
+	ctx, cancel := context.WithCancel(t.Context())
+	resets := make(chan struct{}, 4)
+	drops := make(chan string, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.s.WatchUserDrops(ctx, func(id string) { drops <- id }, func() { resets <- struct{}{} })
+	}()
+	// Generous bounds that only stop a hung test; nothing is timed.
+	wait := time.NewTimer(30 * time.Second)
+	defer wait.Stop()
+	select {
+	case <-resets:
+	case err := <-done:
+		t.Fatalf("WatchUserDrops = %v before subscribing", err)
+	case <-wait.C:
+		t.Fatal("WatchUserDrops never subscribed")
+	}
+	must(t, e.s.DropUserSnapshot(t.Context(), "u-drop"))
+	select {
+	case id := <-drops:
+		if id != "u-drop" {
+			t.Fatalf("drop announced %q, want u-drop", id)
+		}
+	case <-wait.C:
+		t.Fatal("drop never announced")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("WatchUserDrops after cancel = %v, want context.Canceled", err)
 	}
 }

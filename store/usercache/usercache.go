@@ -19,6 +19,14 @@
 // cannot reach the servers' Redis (the CLI beside an embedded server).
 // Reads that decide permissions (roles) keep calling UserByID, which is
 // never cached.
+//
+// In front of the Redis copy each process keeps its own, already decoded,
+// for LocalTTL: a session check then costs no round trip and no JSON decode
+// for the user. It is used only while Watch is subscribed to the drops every
+// process announces (store.UserSnapshots.WatchUserDrops), so a write through
+// any gateway clears it everywhere as it clears the Redis copy; LocalTTL
+// bounds it when an announcement is lost between a disconnect and the
+// resubscription, after which the whole local copy is dropped.
 package usercache
 
 import (
@@ -26,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"partnergate/store"
@@ -35,11 +44,35 @@ import (
 // made beside a running server take effect.
 const DefaultTTL = 5 * time.Second
 
+// LocalTTL is how long a process trusts its own copy: short, because it is
+// the staleness left if a drop announcement is lost.
+const LocalTTL = time.Second
+
+// localMax caps the process's copies; past it they are all dropped, which
+// costs a Redis read each, not memory without bound.
+const localMax = 100_000
+
 // Store is a store.Store whose user writes clear the cached copy.
 type Store struct {
 	store.Store
 	snaps store.UserSnapshots
 	ttl   time.Duration
+	now   func() time.Time
+
+	mu sync.Mutex
+	// live is true while Watch is subscribed; the local copy is neither
+	// read nor filled otherwise.
+	live bool
+	// gen moves on with every drop made or heard and every reset, so a
+	// fill that started before one is not stored.
+	gen   uint64
+	local map[string]localEntry
+}
+
+type localEntry struct {
+	user    store.User
+	profile store.Profile
+	until   time.Time
 }
 
 // New wraps s; copies live in k for ttl (DefaultTTL when 0).
@@ -47,7 +80,72 @@ func New(s store.Store, k store.UserSnapshots, ttl time.Duration) *Store {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{Store: s, snaps: k, ttl: ttl}
+	return &Store{Store: s, snaps: k, ttl: ttl, now: time.Now, local: map[string]localEntry{}}
+}
+
+// Watch keeps the process's copy coherent with every process's writes
+// until ctx ends, resubscribing after a failure; without it running the
+// local copy is not used. It returns ctx's error.
+func (s *Store) Watch(ctx context.Context) error {
+	for {
+		err := s.snaps.WatchUserDrops(ctx, s.dropLocal, s.resetLocal)
+		s.mu.Lock()
+		s.live = false
+		s.gen++
+		clear(s.local)
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		_ = err // the Redis path serves meanwhile; retry shortly
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Store) dropLocal(id string) {
+	s.mu.Lock()
+	s.gen++
+	delete(s.local, id)
+	s.mu.Unlock()
+}
+
+func (s *Store) resetLocal() {
+	s.mu.Lock()
+	s.gen++
+	clear(s.local)
+	s.live = true
+	s.mu.Unlock()
+}
+
+// fromLocal returns the process's copy and the generation a fill must
+// present.
+func (s *Store) fromLocal(id string) (localEntry, bool, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.live {
+		return localEntry{}, false, s.gen
+	}
+	e, ok := s.local[id]
+	if ok && s.now().Before(e.until) {
+		return e, true, s.gen
+	}
+	return localEntry{}, false, s.gen
+}
+
+func (s *Store) fillLocal(id string, u store.User, p store.Profile, gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.live || s.gen != gen {
+		return
+	}
+	if len(s.local) >= localMax {
+		clear(s.local)
+	}
+	s.local[id] = localEntry{user: u, profile: p, until: s.now().Add(min(LocalTTL, s.ttl))}
 }
 
 // entry is what a snapshot holds.
@@ -60,6 +158,18 @@ type entry struct {
 // reads them from the store and caches them. Use it for showing a user and
 // checking their login state, never for permission decisions.
 func (s *Store) CachedUser(ctx context.Context, id string) (store.User, store.Profile, error) {
+	e, ok, gen := s.fromLocal(id)
+	if ok {
+		return e.user, e.profile, nil
+	}
+	u, p, err := s.cachedUser(ctx, id)
+	if err == nil {
+		s.fillLocal(id, u, p, gen)
+	}
+	return u, p, err
+}
+
+func (s *Store) cachedUser(ctx context.Context, id string) (store.User, store.Profile, error) {
 	data, fence, err := s.snaps.UserSnapshot(ctx, id)
 	switch {
 	case err == nil:
@@ -95,6 +205,9 @@ func (s *Store) CachedUser(ctx context.Context, id string) (store.User, store.Pr
 // clear drops the copy; a failure before a write refuses the write (fail
 // closed: the copy could not be kept honest), after it is reported.
 func (s *Store) clear(ctx context.Context, id string) error {
+	// This process's copy first: its own writes are seen at once even if
+	// the announcement never comes back.
+	s.dropLocal(id)
 	if err := s.snaps.DropUserSnapshot(ctx, id); err != nil {
 		return fmt.Errorf("usercache: clear user %s: %w", id, err)
 	}

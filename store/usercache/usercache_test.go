@@ -238,3 +238,67 @@ func TestRedisDown(t *testing.T) {
 		t.Fatalf("CachedUser with Redis down = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestLocalCopyFollowsOtherProcesses: two wrappers on one Redis stand for
+// two gateways. With Watch running, a reader serves its own decoded copy
+// (a write bypassing both is not seen), and a write through the other
+// gateway clears it at once by announcement.
+func TestLocalCopyFollowsOtherProcesses(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.user(t, "u1", "ada@example.com")
+	other := New(f.raw, f.kv, time.Minute)
+	clock := time.Now()
+	f.cache.now = func() time.Time { return clock }
+
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.cache.Watch(wctx) }()
+	defer func() { cancel(); <-done }()
+	for !f.cache.isLive() {
+		time.Sleep(time.Millisecond)
+	}
+
+	if _, p, err := f.cache.CachedUser(ctx, "u1"); err != nil || p.FirstName != "Ada" {
+		t.Fatalf("first read = %q, %v", p.FirstName, err)
+	}
+	// Bypassing writes and a dropped Redis copy: only the local copy
+	// can still answer "Ada".
+	if _, err := f.raw.UpdateProfile(ctx, "u1", rename("Bypassed")); err != nil {
+		t.Fatal(err)
+	}
+	f.mr.FlushAll()
+	if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName != "Ada" {
+		t.Fatalf("local read = %q, want the local copy", p.FirstName)
+	}
+	// Past LocalTTL the local copy is not trusted.
+	clock = clock.Add(LocalTTL)
+	if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName != "Bypassed" {
+		t.Fatalf("read past LocalTTL = %q, want Bypassed", p.FirstName)
+	}
+	// A write through the other gateway reaches this one's copy.
+	if _, err := other.UpdateProfile(ctx, "u1", rename("Grace")); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, p, _ := f.cache.CachedUser(ctx, "u1"); p.FirstName == "Grace" {
+			break
+		}
+		// Until the announcement lands the local copy may answer; it
+		// must land, or the test hangs and fails by its deadline.
+		time.Sleep(time.Millisecond)
+	}
+	// Without the watch the local copy is unused.
+	cancel()
+	<-done
+	done <- nil
+	if f.cache.isLive() {
+		t.Fatal("local copy live after Watch ended")
+	}
+}
+
+func (s *Store) isLive() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live
+}

@@ -149,7 +149,7 @@ func settings() []setting {
 			return nil
 		}},
 		{"PARTNERGATE_HASH_SLOTS", "hash-slots", strconv.Itoa(2 * runtime.NumCPU()), "argon2id hashes at once (default 2 × cores)", num(func(c *Config) *int { return &c.HashSlots }, 1)},
-		{"PARTNERGATE_HASH_WAIT", "hash-wait", "25ms", "longest wait for a hashing slot before answering throttled", dur(func(c *Config) *time.Duration { return &c.HashWait })},
+		{"PARTNERGATE_HASH_WAIT", "hash-wait", "1s", "longest expected wait for a hashing slot (callers ahead × measured hash time ÷ slots) before answering throttled", dur(func(c *Config) *time.Duration { return &c.HashWait })},
 		{"PARTNERGATE_RATES", "rates", "", "rate classes, e.g. login=6000/1m/300,register=1200/1m/100 (limit/per/burst)", func(c *Config, v string) error {
 			for _, item := range strings.Split(v, ",") {
 				if item = strings.TrimSpace(item); item == "" {

@@ -54,6 +54,7 @@ type Main struct {
 	// the user copy that session checks read.
 	db         *sqlstore.Store
 	store      store.Store
+	stopWatch  func() // ends the user copy's watch; nil before Open
 	redis      redis.UniversalClient
 	closeRedis func()
 	ring       *keyring.Ring
@@ -199,7 +200,14 @@ func (m *Main) Open(ctx context.Context) error {
 			Msg("embedded mode: SQLite under the data dir and/or in-process Redis; one process only, in-process Redis state is lost at exit. Set DATABASE_URL and REDIS_URL for production.")
 	}
 	kvs := m.kv()
-	m.store = usercache.New(m.db, kvs, 0)
+	users := usercache.New(m.db, kvs, 0)
+	m.store = users
+	// The per-process user copy follows every gateway's writes while this
+	// runs; it stops with Close, before Redis is closed.
+	wctx, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() { defer close(watched); _ = users.Watch(wctx) }()
+	m.stopWatch = func() { stopWatch(); <-watched }
 
 	hasher, err := password.NewHasher(c.Argon2, c.HashSlots, c.HashWait)
 	if err != nil {
@@ -444,6 +452,9 @@ func (m *Main) Serve(ctx context.Context) error {
 // Close releases the stores.
 func (m *Main) Close() error {
 	var errs []error
+	if m.stopWatch != nil {
+		m.stopWatch()
+	}
 	if m.closeRedis != nil {
 		m.closeRedis()
 	}
