@@ -3,9 +3,11 @@
 // single-use tokens.
 //
 // It works on any redis.UniversalClient (standalone, Sentinel or Cluster).
-// Every command and script touches exactly one key, so nothing here can hit a
-// CROSSSLOT error; keys that belong to one user carry that user's hash tag so
-// they would stay co-located should a multi-key operation ever be added.
+// Every command, MULTI and script touches one key, except the user snapshot's
+// MGET, fill script and drop transaction, whose two keys share the user's
+// hash tag ({u:ID}) and so one slot; plain pipelines may span slots (the
+// cluster client splits them by node). TestRealCluster runs the whole suite
+// on a real three-master Cluster, where a CROSSSLOT would fail it.
 // Every key is written with a TTL: Redis is a cache of disposable state here,
 // never the system of record, and nothing may accumulate forever.
 //
