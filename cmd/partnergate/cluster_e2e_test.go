@@ -83,7 +83,8 @@ func redisCluster(t *testing.T) string {
 
 // TestClusterGateways runs three gateways on one PostgreSQL database and a
 // real three-master Redis Cluster and checks that what one gateway does
-// holds on the others: a session, the 90 s resend hold, a role change made
+// holds on the others: a session, the 90 s resend hold, the login failure
+// throttle, a role change made
 // with the CLI, and that
 // stopping one gateway under load loses no acknowledged registration.
 func TestClusterGateways(t *testing.T) {
@@ -122,6 +123,19 @@ func TestClusterGateways(t *testing.T) {
 		e := b.Call(t, "user.auth.resend", map[string]string{"user_id": id, "type": "email"})
 		if e.Error.Code != 1003 || e.Error.RetryAfter <= 0 {
 			t.Fatalf("resend through B right after A sent the code = %+v, want 1003 with retryAfter", e.Error)
+		}
+	})
+
+	t.Run("login failure throttle counts across gateways", func(t *testing.T) {
+		a.RegisterUser(t, "cluster-throttle@example.com", strongPassword)
+		bad := userwire.LoginParams{Login: "cluster-throttle@example.com", Password: "wrong " + strongPassword}
+		for i := range 5 { // the default budget, spread over the three gateways
+			if e := gws[i%3].Call(t, "user.auth.login", bad); e.Error.Code == 1003 || !e.Error.Status {
+				t.Fatalf("failure %d = %+v, want a refusal that is not yet the throttle", i+1, e.Error)
+			}
+		}
+		if e := c.Call(t, "user.auth.login", bad); e.Error.Code != 1003 {
+			t.Fatalf("sixth failure (on C) = %+v, want 1003: the five before it came through A, B and C", e.Error)
 		}
 	})
 
