@@ -3,9 +3,11 @@
 // single-use tokens.
 //
 // It works on any redis.UniversalClient (standalone, Sentinel or Cluster).
-// Every command and script touches exactly one key, so nothing here can hit a
-// CROSSSLOT error; keys that belong to one user carry that user's hash tag so
-// they would stay co-located should a multi-key operation ever be added.
+// Every command, MULTI and script touches one key, except the user snapshot's
+// MGET, fill script and drop transaction, whose two keys share the user's
+// hash tag ({u:ID}) and so one slot; plain pipelines may span slots (the
+// cluster client splits them by node). TestRealCluster runs the whole suite
+// on a real three-master Cluster, where a CROSSSLOT would fail it.
 // Every key is written with a TTL: Redis is a cache of disposable state here,
 // never the system of record, and nothing may accumulate forever.
 //
@@ -23,6 +25,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,11 +89,18 @@ func (k *KV) Ping(ctx context.Context) error {
 }
 
 // Open connects to Redis and pings it. addr is a redis:// or rediss:// URL,
-// or a comma-separated host:port list (one address: standalone; several: a
-// Cluster, as redis.NewUniversalClient decides).
+// a redis-sentinel:// URL (see parseSentinelURL), or a comma-separated
+// host:port list (one address: standalone; several: a Cluster, as
+// redis.NewUniversalClient decides).
 func Open(ctx context.Context, addr string) (redis.UniversalClient, error) {
 	var client redis.UniversalClient
-	if strings.Contains(addr, "://") {
+	if strings.HasPrefix(addr, sentinelScheme) {
+		opt, err := parseSentinelURL(addr)
+		if err != nil {
+			return nil, fmt.Errorf("kv: open: %w", err)
+		}
+		client = redis.NewFailoverClient(opt)
+	} else if strings.Contains(addr, "://") {
 		opt, err := redis.ParseURL(addr)
 		if err != nil {
 			// url.Error repeats the whole URL, password included; keep only
@@ -119,6 +129,87 @@ func Open(ctx context.Context, addr string) (redis.UniversalClient, error) {
 		return nil, wrap("open", err)
 	}
 	return client, nil
+}
+
+const sentinelScheme = "redis-sentinel://"
+
+// parseSentinelURL reads
+//
+//	redis-sentinel://[[user]:password@]host:port[,host:port…]/mastername[?db=N&sentinel_password=P]
+//
+// into failover options: the hosts are the sentinels, the path names the
+// master they watch, and the userinfo authenticates to the data nodes (the
+// sentinels' own password, when they have one, is sentinel_password). go-redis
+// has no URL form for this, so it is ours; the scheme follows the one other
+// clients (e.g. Spring, ioredis users) recognise.
+func parseSentinelURL(raw string) (*redis.FailoverOptions, error) {
+	// url.Parse rejects a comma-separated host list, so take the hosts out
+	// first and parse the rest with a placeholder host.
+	rest := strings.TrimPrefix(raw, sentinelScheme)
+	auth, hostsAndPath := "", rest
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		if j := strings.Index(rest, "/"); j < 0 || i < j {
+			auth, hostsAndPath = rest[:i], rest[i+1:]
+		}
+	}
+	hosts, tail := hostsAndPath, ""
+	if i := strings.IndexAny(hostsAndPath, "/?"); i >= 0 {
+		hosts, tail = hostsAndPath[:i], hostsAndPath[i:]
+	}
+	u, err := url.Parse("redis://placeholder" + tail)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("invalid sentinel URL: %w", err)
+	}
+	opt := &redis.FailoverOptions{MasterName: strings.Trim(u.Path, "/")}
+	if opt.MasterName == "" || strings.Contains(opt.MasterName, "/") {
+		return nil, errors.New("invalid sentinel URL: want /mastername after the sentinels")
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
+			return nil, errors.New("invalid sentinel URL: each sentinel must be host:port")
+		}
+		opt.SentinelAddrs = append(opt.SentinelAddrs, h)
+	}
+	if len(opt.SentinelAddrs) == 0 {
+		return nil, errors.New("invalid sentinel URL: no sentinel address")
+	}
+	if auth != "" {
+		user, pass, ok := strings.Cut(auth, ":")
+		if !ok {
+			user, pass = "", user
+		}
+		if opt.Username, err = url.PathUnescape(user); err != nil {
+			return nil, errors.New("invalid sentinel URL: bad user name escape")
+		}
+		if opt.Password, err = url.PathUnescape(pass); err != nil {
+			return nil, errors.New("invalid sentinel URL: bad password escape")
+		}
+	}
+	q := u.Query()
+	for k := range q {
+		switch k {
+		case "db", "sentinel_password":
+		default:
+			return nil, fmt.Errorf("invalid sentinel URL: unknown parameter %q", k)
+		}
+	}
+	if v := q.Get("db"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, errors.New("invalid sentinel URL: db must be a non-negative integer")
+		}
+		opt.DB = n
+	}
+	opt.SentinelPassword = q.Get("sentinel_password")
+	return opt, nil
 }
 
 // embeddedTick is how often the embedded server's TTLs are advanced; keys
