@@ -197,6 +197,20 @@ type Login struct {
 	Key string
 }
 
+// LogIn is what every dialect that opens a session calls: the password
+// check, then the account's state (LoginState). A second factor belongs
+// here, once, so that no dialect is a bypass.
+func (s *Service) LogIn(ctx context.Context, l Login) (store.User, error) {
+	u, err := s.CheckPassword(ctx, l)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := LoginState(u); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
 // CheckPassword is every login's core: throttles, the argon2id verify (a
 // dummy one for unknown users), failure counting and the user's state, in an
 // order that tells an attacker nothing. Unknown user and wrong password are

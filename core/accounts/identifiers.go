@@ -96,10 +96,7 @@ func reservedUsername(norm string) bool {
 func ParseLogin(s string) (kind, normalized string) {
 	switch {
 	case strings.Contains(s, "@"):
-		if e, err := ParseEmail(s); err == nil {
-			return store.KindEmail, e.Norm
-		}
-		return store.KindEmail, "invalid:" + s
+		return store.KindEmail, EmailLogin(s)
 	case strings.HasPrefix(strings.TrimSpace(s), "+"):
 		if p, err := ParsePhone(s); err == nil {
 			return store.KindPhone, p.Norm
@@ -111,6 +108,16 @@ func ParseLogin(s string) (kind, normalized string) {
 		}
 		return store.KindUsername, "invalid:" + s
 	}
+}
+
+// EmailLogin is the norm to look up for a login a seed says is an email. A
+// malformed email cannot belong to anyone; it yields a norm that matches
+// nobody, so it costs and answers like an unknown one.
+func EmailLogin(s string) string {
+	if e, err := ParseEmail(s); err == nil {
+		return e.Norm
+	}
+	return "invalid:" + s
 }
 
 // LoginState is what a seed reports about an account after a correct

@@ -43,11 +43,8 @@ func shape(p tokens.Pair) accountwire.Tokens {
 func (s *Service) Login(r *http.Request, p *accountwire.LoginParams, res *accountwire.Tokens) error {
 	ctx := r.Context()
 	kind, norm := accounts.ParseLogin(p.Login)
-	u, err := s.Accounts.CheckPassword(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
+	u, err := s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
 	if err != nil {
-		return err
-	}
-	if err := accounts.LoginState(u); err != nil {
 		return err
 	}
 	pair, err := s.Tokens.Start(ctx, u.ID)

@@ -46,7 +46,7 @@ func (s *Service) RegisterUser(r *http.Request, p *authwire.RegisterUserParams, 
 // password through the same core as every login, throttles included.
 func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *authwire.GetUserParams, res *authwire.GetUserResult) error {
 	ctx := r.Context()
-	login := accounts.Login{Kind: store.KindEmail, Password: p.Password}
+	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password}
 	// A partner's socket address is its backend, shared by all its users:
 	// counting failures per IP there would let one user's typos back off a
 	// whole partner. Partners are rate-limited per key instead, and their
@@ -55,13 +55,6 @@ func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *authwire.GetUser
 		login.IP = c.IP
 	} else {
 		login.Key = c.PartnerKID
-	}
-	// A malformed email cannot belong to anyone; it still goes through the
-	// same path so it costs and answers like an unknown one.
-	if e, err := accounts.ParseEmail(p.Email); err == nil {
-		login.Norm = e.Norm
-	} else {
-		login.Norm = "invalid:" + p.Email
 	}
 	u, err := s.Accounts.CheckPassword(ctx, login)
 	if err != nil {

@@ -84,18 +84,8 @@ var userKeys = map[fault.Code]string{
 func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateParams, res *identitywire.Session) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
-	login := accounts.Login{Kind: store.KindEmail, Password: p.Password, IP: c.IP}
-	// A malformed email cannot belong to anyone; it takes the same path so it
-	// costs and answers like an unknown one.
-	if e, err := accounts.ParseEmail(p.Email); err == nil {
-		login.Norm = e.Norm
-	} else {
-		login.Norm = "invalid:" + p.Email
-	}
-	u, err := s.Accounts.CheckPassword(ctx, login)
-	if err == nil {
-		err = accounts.LoginState(u)
-	}
+	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP}
+	u, err := s.Accounts.LogIn(ctx, login)
 	if err != nil {
 		return barong(err, sessionKeys)
 	}
