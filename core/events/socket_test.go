@@ -24,8 +24,28 @@ type hubEnv struct {
 	url    string
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	alive map[string]bool // session hash → alive
+	mu     sync.Mutex
+	alive  map[string]bool // session hash → alive
+	checks int             // SessionAlive calls so far
+}
+
+// checked waits until the hub has checked a session n times, so a test
+// that ends a session ends it after the connect-time check, not before.
+func (e *hubEnv) checked(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.mu.Lock()
+		got := e.checks
+		e.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub checked the session %d times, want %d", got, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // newHub serves a Hub behind a server whose request timeouts are far
@@ -40,6 +60,7 @@ func newHub(t *testing.T, configure func(h *Hub)) *hubEnv {
 		SessionAlive: func(_ context.Context, _ string, hash string) (bool, error) {
 			env.mu.Lock()
 			defer env.mu.Unlock()
+			env.checks++
 			return env.alive[hash], nil
 		},
 	}
@@ -226,6 +247,7 @@ func TestHub_ClosesWhenSessionEnds(t *testing.T) {
 	t.Run("session.revoked event", func(t *testing.T) {
 		env := newHub(t, nil)
 		c, _ := env.dial(t, env.ticket(t, "alice", "s1"))
+		env.checked(t, 1)
 		env.mu.Lock()
 		env.alive["s1"] = false
 		env.mu.Unlock()
