@@ -11,6 +11,7 @@ import (
 	"partnergate/core/accounts"
 	"partnergate/core/fault"
 	"partnergate/core/password"
+	"partnergate/methods/barong"
 	"partnergate/methods/identity/identitywire"
 	"partnergate/rpc"
 	"partnergate/store"
@@ -46,22 +47,6 @@ func (s *Service) Methods() []rpc.Method {
 	}
 }
 
-// barong gives a catalogue fault Barong's error key as its message, where
-// Barong's clients look for it; the code stays the catalogue's.
-func barong(err error, keys map[fault.Code]string) error {
-	fe, ok := fault.As(err)
-	if !ok {
-		return err
-	}
-	key, ok := keys[fe.Code]
-	if !ok {
-		return err
-	}
-	out := *fe
-	out.Message = key
-	return &out
-}
-
 var sessionKeys = map[fault.Code]string{
 	fault.WrongCredentials: "identity.session.invalid_params",
 	fault.UserDisabled:     "identity.session.not_active",
@@ -87,7 +72,7 @@ func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateP
 	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP}
 	u, err := s.Accounts.LogIn(ctx, login)
 	if err != nil {
-		return barong(err, sessionKeys)
+		return barong.Err(err, sessionKeys)
 	}
 	sess, err := s.Accounts.NewSession(ctx, u.ID, c.IP, c.UserAgent)
 	if err != nil {
@@ -97,7 +82,7 @@ func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateP
 	if err != nil {
 		return err
 	}
-	res.User = present(u, prof)
+	res.User = barong.Present(u, prof)
 	res.Token, res.ExpiresAt = sess.Token, sess.ExpiresAt.UTC()
 	return nil
 }
@@ -134,11 +119,11 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 		// No uid-to-user lookup exists yet (uids are derived, see uid), so
 		// no referral can be proven: deny by default rather than store an
 		// unchecked one.
-		return barong(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
+		return barong.Err(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
 	}
 	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang})
 	if err != nil {
-		return barong(err, userKeys)
+		return barong.Err(err, userKeys)
 	}
 	prof, err := s.Accounts.Profile(ctx, u.ID)
 	if err != nil {
@@ -159,7 +144,7 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 	if err := s.Accounts.SendVerification(ctx, u, store.KindEmail); err != nil {
 		s.Accounts.Log.Warn().Err(err).Str("user", u.ID).Msg("registration code not sent")
 	}
-	*res = present(u, prof)
+	*res = barong.Present(u, prof)
 	return nil
 }
 
@@ -238,43 +223,4 @@ func (s *Service) PasswordValidate(_ *http.Request, p *identitywire.PasswordVali
 		res.Score = password.Score(password.Normalize(p.Password))
 	}
 	return nil
-}
-
-// uid is Barong's ID + 10 uppercase hex digits, taken from the user's UUID
-// so that it is stable without a column of its own. The digits are the
-// UUID's last ten, its random part: the first ones of a UUIDv7 are its
-// timestamp, shared by users registered in the same quarter second. Forty
-// random bits are not unique at scale, which is why no lookup uses them yet.
-func uid(id string) string {
-	h := strings.ToUpper(strings.ReplaceAll(id, "-", ""))
-	if len(h) < 10 {
-		return "ID" + h
-	}
-	return "ID" + h[len(h)-10:]
-}
-
-func present(u store.User, p store.Profile) identitywire.User {
-	out := identitywire.User{
-		UID: uid(u.ID), Role: u.Role, State: "pending", Data: p.Params,
-		CreatedAt: u.Created.UTC(), UpdatedAt: u.Updated.UTC(),
-	}
-	if out.Role == "" {
-		out.Role = "member"
-	}
-	if out.Data == "" {
-		out.Data = "{}"
-	}
-	if e, ok := u.Identifier(store.KindEmail); ok {
-		out.Email = e.Value
-		if e.Verified {
-			out.Level = 1
-		}
-	}
-	switch {
-	case u.State == store.StateDisabled:
-		out.State = "banned"
-	case out.Level > 0:
-		out.State = "active"
-	}
-	return out
 }

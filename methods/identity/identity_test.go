@@ -71,9 +71,3 @@ func FuzzParseData(f *testing.F) {
 		}
 	})
 }
-
-func TestUID(t *testing.T) {
-	if got := uid("01a23c8c-65b4-73d0-ae3c-f15a51ebbf69"); got != "ID5A51EBBF69" {
-		t.Fatalf("uid %q", got)
-	}
-}

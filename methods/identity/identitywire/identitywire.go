@@ -4,7 +4,11 @@
 // tags are the server's limits, read by rpc when it decodes params.
 package identitywire
 
-import "time"
+import (
+	"time"
+
+	"partnergate/methods/barong/barongwire"
+)
 
 // Empty is the params of the methods that take none.
 type Empty struct{}
@@ -17,20 +21,8 @@ type SessionCreateParams struct {
 	OTPCode         string `json:"otp_code" rpc:"max=16"`
 }
 
-// User is Barong's user object. Data is a JSON document as a string, as
-// Barong returns it.
-type User struct {
-	UID         string    `json:"uid"`
-	Email       string    `json:"email"`
-	Role        string    `json:"role"`
-	Level       int       `json:"level"`
-	OTP         bool      `json:"otp"`
-	State       string    `json:"state"`
-	ReferralUID *string   `json:"referral_uid"`
-	Data        string    `json:"data"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
+// User is Barong's user object, shared by seed 002's namespaces.
+type User = barongwire.User
 
 // Session is identity.sessions.create's result: Barong's user object at the
 // top level (where Barong's clients read it) and the bearer token that
