@@ -29,6 +29,22 @@ type Session struct {
 	LastSeen  time.Time
 	// ExpiresAt is the absolute end of the session; sliding never passes it.
 	ExpiresAt time.Time
+	// Device is the device the session was opened on (seed 003's per-device
+	// sessions); the zero Device for sessions of the other dialects. A user
+	// has at most one live session per Device.ID.
+	Device Device
+}
+
+// Device describes the device a session belongs to. ID is the client's own
+// identifier for the install (a UUID it keeps); Name and Model are what the
+// user and the client call it; PushToken is where the device receives
+// pushes ("apns:" or "fcm:" and the token), "" when none. A push token is
+// the device's address, not a credential, but it is never logged.
+type Device struct {
+	ID        string
+	Name      string
+	Model     string
+	PushToken string
 }
 
 // Sessions keeps sessions by token hash, with a per-user index for listing
@@ -36,10 +52,19 @@ type Session struct {
 type Sessions interface {
 	// CreateSession stores s for at most idle without use and never past
 	// s.ExpiresAt, and records it in the user's index. Zero Created and
-	// LastSeen are set to now. ErrAlreadyExists if the token hash is in use;
-	// a plain error if the hash or user id is empty, idle is not positive or
-	// s has already expired.
+	// LastSeen are set to now. When s.Device.ID is set, s becomes that
+	// device's session and the user's earlier session of the same device is
+	// deleted: of any number of creations for one (user, device), concurrent
+	// or not, only the last survives. ErrAlreadyExists if the token hash is
+	// in use; a plain error if the hash or user id is empty, idle is not
+	// positive or s has already expired.
 	CreateSession(ctx context.Context, s Session, idle time.Duration) error
+	// UpdateSessionDevice applies fn to the session's Device and writes
+	// Name, Model and PushToken as fn returned them (the ID is kept), without
+	// sliding or extending the session. An error from fn is returned
+	// unchanged and nothing is written. ErrNotFound if the session is
+	// missing or expired.
+	UpdateSessionDevice(ctx context.Context, tokenHash string, fn func(d Device) (Device, error)) (Session, error)
 	// Session returns the session and slides its idle expiry: a read
 	// rewrites it (LastSeen and the TTL, up to ExpiresAt) at most once a
 	// minute, or a quarter of idle when shorter, so a session ends between

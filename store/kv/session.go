@@ -29,6 +29,15 @@ type record struct {
 	UserID  string `json:"uid"`
 	IP      string `json:"ip,omitempty"`
 	UA      string `json:"ua,omitempty"`
+	Dev     *devRec `json:"dev,omitempty"`
+}
+
+// devRec is a session's device, present only on device sessions.
+type devRec struct {
+	ID    string `json:"id"`
+	Name  string `json:"n,omitempty"`
+	Model string `json:"m,omitempty"`
+	Push  string `json:"p,omitempty"`
 }
 
 func (r record) session(hash string) store.Session {
@@ -40,7 +49,22 @@ func (r record) session(hash string) store.Session {
 		Created:   time.UnixMilli(r.Created).UTC(),
 		LastSeen:  time.UnixMilli(r.Seen).UTC(),
 		ExpiresAt: time.UnixMilli(r.Exp).UTC(),
+		Device:    r.Dev.device(),
 	}
+}
+
+func (d *devRec) device() store.Device {
+	if d == nil {
+		return store.Device{}
+	}
+	return store.Device{ID: d.ID, Name: d.Name, Model: d.Model, PushToken: d.Push}
+}
+
+func newDevRec(d store.Device) *devRec {
+	if d.ID == "" {
+		return nil
+	}
+	return &devRec{ID: d.ID, Name: d.Name, Model: d.Model, Push: d.PushToken}
 }
 
 func decodeSession(hash, raw string) (store.Session, error) {
@@ -52,6 +76,40 @@ func decodeSession(hash, raw string) (store.Session, error) {
 }
 
 func (k *KV) sessionKey(hash string) string { return k.prefix + "sess:" + hash }
+
+// userDevicesKey maps each of a user's device ids to the token hash of its
+// session (a hash), beside the user's index in the user's slot.
+func (k *KV) userDevicesKey(userID string) string {
+	return k.prefix + "{u:" + userID + "}:dev"
+}
+
+// deviceScript makes a session its device's one: it swaps the device's
+// entry for the new hash and returns the hash it held ("" for none), and
+// keeps the map alive until the latest session it names may expire. Each
+// swap returns its predecessor, so of concurrent logins from one device
+// every session but the last swapped in is handed back to be deleted.
+//
+// KEYS[1] device map; ARGV[1] device id, ARGV[2] hash, ARGV[3] the
+// session's expiry ms, ARGV[4] now ms.
+var deviceScript = redis.NewScript(`
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local ttl = math.floor(tonumber(ARGV[3]) - tonumber(ARGV[4]))
+if ttl < 1 then ttl = 1 end
+if redis.call('PTTL', KEYS[1]) < ttl then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+if not old then return '' end
+return old
+`)
+
+// casScript replaces a session's value only if it is still the one read,
+// keeping its TTL. KEYS[1] session; ARGV[1] old value, ARGV[2] new value.
+var casScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+`)
 
 // userSessionsKey is the per-user index: a sorted set of token hashes scored
 // by their absolute expiry in Unix milliseconds.
@@ -156,6 +214,7 @@ func (k *KV) CreateSession(ctx context.Context, s store.Session, idle time.Durat
 		UserID:  s.UserID,
 		IP:      s.IP,
 		UA:      s.UserAgent,
+		Dev:     newDevRec(s.Device),
 	}
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -184,7 +243,70 @@ func (k *KV) CreateSession(ctx context.Context, s store.Session, idle time.Durat
 		_ = k.client.Del(cctx, k.sessionKey(s.TokenHash)).Err()
 		return wrap(op, err)
 	}
+	if s.Device.ID == "" {
+		return nil
+	}
+	old, err := deviceScript.Run(ctx, k.client, []string{k.userDevicesKey(s.UserID)},
+		s.Device.ID, s.TokenHash, rec.Exp, now.UnixMilli()).Text()
+	if err != nil {
+		// Not the device's session: withdrawn, as when indexing fails.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = k.DeleteSession(cctx, s.TokenHash)
+		return wrap(op, err)
+	}
+	if old != "" && old != s.TokenHash {
+		// The device's previous session. Failing here leaves it live beside
+		// the new one, so the error is returned: the login is not done.
+		if err := k.DeleteSession(ctx, old); err != nil {
+			return fmt.Errorf("kv: %s: end the device's previous session: %w", op, err)
+		}
+	}
 	return nil
+}
+
+// UpdateSessionDevice rewrites the session's device fields with a
+// compare-and-set, retried when a concurrent read slid the session.
+func (k *KV) UpdateSessionDevice(ctx context.Context, tokenHash string, fn func(d store.Device) (store.Device, error)) (store.Session, error) {
+	const op = "update session device"
+	for range 8 {
+		raw, err := k.client.Get(ctx, k.sessionKey(tokenHash)).Result()
+		if errors.Is(err, redis.Nil) {
+			return store.Session{}, fmt.Errorf("kv: %s: %w", op, store.ErrNotFound)
+		}
+		if err != nil {
+			return store.Session{}, wrap(op, err)
+		}
+		var rec record
+		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+			return store.Session{}, fmt.Errorf("kv: %s: malformed session: %w", op, err)
+		}
+		if rec.Exp <= k.now().UnixMilli() {
+			return store.Session{}, fmt.Errorf("kv: %s: %w", op, store.ErrNotFound)
+		}
+		cur := rec.Dev.device()
+		next, err := fn(cur)
+		if err != nil {
+			return store.Session{}, err
+		}
+		next.ID = cur.ID
+		if next.ID == "" {
+			return store.Session{}, fmt.Errorf("kv: %s: not a device session", op)
+		}
+		rec.Dev = newDevRec(next)
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return store.Session{}, fmt.Errorf("kv: %s: %w", op, err)
+		}
+		ok, err := casScript.Run(ctx, k.client, []string{k.sessionKey(tokenHash)}, raw, string(b)).Int()
+		if err != nil {
+			return store.Session{}, wrap(op, err)
+		}
+		if ok == 1 {
+			return rec.session(tokenHash), nil
+		}
+	}
+	return store.Session{}, fmt.Errorf("kv: %s: session changed under every attempt", op)
 }
 
 // Session returns the session and slides its idle expiry (see

@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Backend) {
 		{"SessionLifecycle", testSessionLifecycle},
 		{"SessionSlidingAndAbsoluteLimit", testSessionSliding},
 		{"UserSessions", testUserSessions},
+		{"DeviceSessions", testDeviceSessions},
+		{"DeviceSessionsConcurrent", testDeviceSessionsConcurrent},
 		{"Codes", testCodes},
 		{"CodesConcurrentCheck", testCodesConcurrentCheck},
 		{"Holds", testHolds},
