@@ -193,6 +193,8 @@ type NewUser struct {
 	Profile      Profile
 	Identifiers  []Identifier
 	PasswordHash string
+	// Chat, when set, is the user's chat profile (seed 003's users.register).
+	Chat *ChatProfile
 }
 
 // Store is the durable state. Every method takes a context and returns
@@ -201,6 +203,7 @@ type Store interface {
 	UserData
 	Outbox
 	SigningKeys
+	ChatStore
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

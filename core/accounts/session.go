@@ -34,6 +34,12 @@ func HashToken(token string) string {
 
 // NewSession starts a session for userID with a fresh 256-bit token.
 func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) (Session, error) {
+	return s.newSession(ctx, userID, ip, userAgent, store.Device{})
+}
+
+// newSession starts a session, of a device when d.ID is set (the store then
+// ends the device's earlier session).
+func (s *Service) newSession(ctx context.Context, userID, ip, userAgent string, d store.Device) (Session, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return Session{}, fmt.Errorf("account: session token: %w", err)
@@ -42,7 +48,7 @@ func (s *Service) NewSession(ctx context.Context, userID, ip, userAgent string) 
 	now := s.now().UTC()
 	ks := store.Session{
 		TokenHash: HashToken(token), UserID: userID, IP: ip, UserAgent: truncate(userAgent, 256),
-		Created: now, LastSeen: now, ExpiresAt: now.Add(s.Sessions.Absolute),
+		Created: now, LastSeen: now, ExpiresAt: now.Add(s.Sessions.Absolute), Device: d,
 	}
 	if err := s.KV.CreateSession(ctx, ks, s.Sessions.Idle); err != nil {
 		return Session{}, core.StoreError("accounts: create session", err)

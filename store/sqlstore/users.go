@@ -278,6 +278,13 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) error {
 				return err
 			}
 		}
+		if nu.Chat != nil {
+			cp := *nu.Chat
+			cp.UserID, cp.Updated = u.ID, now
+			if err := s.putChat(ctx, tx, cp); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return wrap("create user", err)
