@@ -26,6 +26,10 @@ const (
 	PartnerScope
 	// AdminPermission methods need a user whose role grants Permission.
 	AdminPermission
+	// BasicCredentials methods need a username and password in
+	// Authorization: Basic, which the method itself checks (seed 003's
+	// users.login and users.me.delete). No other method accepts Basic.
+	BasicCredentials
 )
 
 func (a Access) String() string {
@@ -38,6 +42,8 @@ func (a Access) String() string {
 		return "partner"
 	case AdminPermission:
 		return "admin"
+	case BasicCredentials:
+		return "basic"
 	}
 	return "unset"
 }

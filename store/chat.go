@@ -42,7 +42,11 @@ type UserHit struct {
 	UserID   string
 	Name     string // the chat name, "" when none
 	Username string // the username as chosen, "" when none
-	Rank     int
+	About    string
+	// Private is the user's privacy mode (Profile.PrivacyMode): such a
+	// user is found by username only, never by name.
+	Private bool
+	Rank    int
 }
 
 // ChatStore keeps seed 003's records.
@@ -63,7 +67,7 @@ type ChatStore interface {
 	// AccountKeyHash returns it. ErrNotFound when the user has none.
 	AccountKeyHash(ctx context.Context, userID string) (string, error)
 	// SearchUsers returns active users whose username (its norm) or chat
-	// name (its fold) contains q.Fold, ranked exact, then prefix, then
+	// name (its fold; not for a user in privacy mode) contains q.Fold, ranked exact, then prefix, then
 	// substring, then by username norm (users without one: name fold) and
 	// id; one page of q.Limit from q.Offset. Disabled users are never
 	// returned. None is an empty list; a plain error for an empty Fold or

@@ -370,10 +370,21 @@ func expectedAccess(t *testing.T, m *rpc.Method, kind string) int {
 	case "revoked session", "expired session":
 		// Refused credentials refuse every call of the request.
 		return int(fault.SessionInvalid)
+	case "basic":
+		// Basic credentials count only where a method takes them.
+		if m.Access == rpc.BasicCredentials {
+			return 0
+		}
+		return int(fault.SessionInvalid)
 	}
 	switch m.Access {
 	case rpc.Public:
 		return 0
+	case rpc.BasicCredentials:
+		if kind == "none" {
+			return int(fault.Unauthenticated)
+		}
+		return int(fault.Forbidden)
 	case rpc.SessionUser:
 		switch kind {
 		case "none":
@@ -452,6 +463,11 @@ func TestAccessMatrix(t *testing.T) {
 		{"admin", func(string) apiCaller { return anon.withToken(tokAdmin) }},
 		{"revoked session", func(string) apiCaller { return anon.withToken(tokRevoked) }},
 		{"expired session", func(string) apiCaller { return anon.withToken(tokExpired) }},
+		{"basic", func(string) apiCaller {
+			c := anon
+			c.header = map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("matrix-a@example.com:"+strongPassword))}
+			return c
+		}},
 	}
 
 	methods := g.Handler().Registry().Methods()

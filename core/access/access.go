@@ -61,6 +61,17 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		return nil
 	}
 	scheme, token, _ := strings.Cut(authz, " ")
+	if strings.EqualFold(scheme, "Basic") {
+		// A username and password, for the methods that take them
+		// (rpc.BasicCredentials): checked there, through the throttled
+		// login core, never here. A malformed header is refused now,
+		// like any credential that cannot be read.
+		if _, _, err := ParseBasic(authz); err != nil {
+			return err
+		}
+		c.Kind = CallerBasic
+		return nil
+	}
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return fault.New(fault.SessionInvalid)
 	}
@@ -79,6 +90,24 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	}
 	c.Kind, c.UserID, c.SessionHash = rpc.CallerUser, s.UserID, s.TokenHash
 	return nil
+}
+
+// CallerBasic is a request with well-formed Authorization: Basic
+// credentials, not yet checked. Only rpc.BasicCredentials methods admit
+// it; every other method refuses it as an invalid session (1020), as it
+// refuses any scheme but Bearer.
+const CallerBasic rpc.CallerKind = "basic"
+
+// BasicFrom returns the Basic credentials of the request a
+// rpc.BasicCredentials method serves: fault.Unauthenticated when there are
+// none, fault.BasicMalformed when they cannot be read. The password still
+// has to be checked (accounts.LogIn).
+func BasicFrom(r *http.Request) (username, password string, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", "", fault.Errorf(fault.Unauthenticated, "Authentication required: send Authorization: Basic with the username and password.")
+	}
+	return ParseBasic(h)
 }
 
 // Rate is one limiter class: Limit calls per Per, with Burst allowed at once.
@@ -137,9 +166,16 @@ type Gate struct {
 
 // Admit refuses the call with Unauthenticated (no credential) or Forbidden.
 func (g *Gate) Admit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
+	if c.Kind == CallerBasic && m.Access != rpc.BasicCredentials {
+		return fault.New(fault.SessionInvalid)
+	}
 	switch m.Access {
 	case rpc.Public:
 		return nil
+	case rpc.BasicCredentials:
+		if c.Kind == CallerBasic {
+			return nil
+		}
 	case rpc.SessionUser:
 		if c.Kind == rpc.CallerUser {
 			return nil

@@ -190,7 +190,8 @@ func TestAuthenticate(t *testing.T) {
 		{"bearer without token", header("Authorization", "Bearer"), "", nil, fault.SessionInvalid, rpc.CallerNone},
 		{"bearer with empty token", header("Authorization", "Bearer "), "", nil, fault.SessionInvalid, rpc.CallerNone},
 		{"token without scheme", header("Authorization", token), "", nil, fault.SessionInvalid, rpc.CallerNone},
-		{"basic", header("Authorization", "Basic dXNlcjpwYXNz"), "", nil, fault.SessionInvalid, rpc.CallerNone},
+		{"basic", header("Authorization", "Basic dXNlcjpwYXNz"), "", nil, 0, access.CallerBasic},
+		{"basic without colon", header("Authorization", "Basic dXNlcnBhc3M="), "", nil, fault.BasicMalformed, rpc.CallerNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -97,6 +97,11 @@ type Registration struct {
 	FirstName       string
 	LastName        string
 	Lang            string
+	// Username, when set, is the user's username (NormalizeUsername), and
+	// the registration is seed 003's: the user also gets a chat profile
+	// named ChatName (CheckChatName) and may have no email or phone.
+	Username string
+	ChatName string
 }
 
 // Register validates, hashes and stores a new user. It returns fault.Invalid
@@ -104,7 +109,7 @@ type Registration struct {
 // fault.PhoneInvalid, a password policy fault, or fault.AlreadyExists when an
 // identifier is taken (emails compared case-insensitively).
 func (s *Service) Register(ctx context.Context, reg Registration) (store.User, error) {
-	if reg.Email == "" && reg.Phone == "" {
+	if reg.Email == "" && reg.Phone == "" && reg.Username == "" {
 		return store.User{}, &fault.Error{Code: fault.Invalid, Message: fault.Invalid.Message(),
 			Fields: map[string]string{"email": "email or phone required", "phone": "email or phone required"}}
 	}
@@ -125,6 +130,19 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 		}
 		idents = append(idents, store.Identifier{Kind: store.KindPhone, Value: phone.Value, Norm: phone.Norm})
 		inputs = append(inputs, phone.Value)
+	}
+	var chat *store.ChatProfile
+	if reg.Username != "" {
+		norm, err := NormalizeUsername(reg.Username)
+		if err != nil {
+			return store.User{}, err
+		}
+		if err := CheckChatName(reg.ChatName); err != nil {
+			return store.User{}, err
+		}
+		idents = append(idents, store.Identifier{Kind: store.KindUsername, Value: reg.Username, Norm: norm, Verified: true})
+		inputs = append(inputs, reg.Username, reg.ChatName)
+		chat = &store.ChatProfile{Name: reg.ChatName, NameFold: FoldName(reg.ChatName)}
 	}
 	if reg.Password != "" || reg.RequirePassword {
 		if err := password.Check(reg.Password, append(inputs, reg.FirstName, reg.LastName)...); err != nil {
@@ -174,7 +192,7 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 	for i := range idents {
 		idents[i].UserID = u.ID
 	}
-	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash})
+	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash, Chat: chat})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return store.User{}, fault.New(fault.AlreadyExists)
 	}

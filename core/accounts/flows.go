@@ -425,6 +425,13 @@ func (s *Service) FinishDeletion(ctx context.Context, userID, code string) error
 	if lastErr != nil {
 		return lastErr
 	}
+	return s.DeleteAccount(ctx, userID)
+}
+
+// DeleteAccount deletes the user with every row tied to it (one
+// transaction: the schema's cascades) and then ends all of its sessions.
+// The caller has proved the user's consent (a deletion code, a password).
+func (s *Service) DeleteAccount(ctx context.Context, userID string) error {
 	if err := s.Store.DeleteUser(ctx, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return core.StoreError("accounts: delete user", err)
 	}

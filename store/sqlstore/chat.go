@@ -129,6 +129,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // and every candidate is checked again against its rows, so the candidate
 // set may be a superset.
 const searchSQL = `SELECT u.id AS user_id, COALESCE(cp.name, '') AS name, COALESCE(i.value, '') AS username,
+  COALESCE(cp.about, '') AS about, u.privacy_mode AS privacy_mode,
   CASE WHEN i.norm = ? OR cp.name_fold = ? THEN 0
        WHEN i.norm LIKE ? ESCAPE '\' OR cp.name_fold LIKE ? ESCAPE '\' THEN 1
        ELSE 2 END AS rank
@@ -136,7 +137,7 @@ FROM users u
 LEFT JOIN identifiers i ON i.user_id = u.id AND i.kind = 'username'
 LEFT JOIN chat_profiles cp ON cp.user_id = u.id
 WHERE u.id IN ({{cand}}) AND u.state = 'active'
-  AND (i.norm LIKE ? ESCAPE '\' OR cp.name_fold LIKE ? ESCAPE '\')
+  AND (i.norm LIKE ? ESCAPE '\' OR (u.privacy_mode = 0 AND cp.name_fold LIKE ? ESCAPE '\'))
 ORDER BY rank, COALESCE(i.norm, cp.name_fold, ''), u.id
 LIMIT ? OFFSET ?`
 
@@ -170,6 +171,8 @@ func (s *Store) SearchUsers(ctx context.Context, q store.UserSearch) ([]store.Us
 		UserID   string `db:"user_id"`
 		Name     string `db:"name"`
 		Username string `db:"username"`
+		About    string `db:"about"`
+		Privacy  int    `db:"privacy_mode"`
 		Rank     int    `db:"rank"`
 	}
 	if err := s.ro.SelectContext(ctx, &rows, s.ro.Rebind(query), args...); err != nil {
@@ -177,7 +180,7 @@ func (s *Store) SearchUsers(ctx context.Context, q store.UserSearch) ([]store.Us
 	}
 	out := make([]store.UserHit, len(rows))
 	for i, r := range rows {
-		out[i] = store.UserHit{UserID: r.UserID, Name: r.Name, Username: r.Username, Rank: r.Rank}
+		out[i] = store.UserHit{UserID: r.UserID, Name: r.Name, Username: r.Username, About: r.About, Private: r.Privacy != 0, Rank: r.Rank}
 	}
 	return out, nil
 }

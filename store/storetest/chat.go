@@ -164,6 +164,17 @@ func testSearchUsers(t *testing.T, s store.Store) {
 	if got := search(t, s, "zz", 50, 0); got != "" {
 		t.Fatalf("search zz = %s", got)
 	}
+	// A user in privacy mode is found by username only.
+	if _, err := s.UpdateProfile(ctx, "u5", func(p store.Profile) (store.Profile, error) { p.PrivacyMode = 1; return p, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, s, "hanna", 50, 0); got != "" {
+		t.Fatalf("a private user found by name: %s", got)
+	}
+	hits, err := s.SearchUsers(ctx, store.UserSearch{Fold: "bob", Limit: 5})
+	if err != nil || len(hits) != 1 || !hits[0].Private || hits[0].Username != "bob" || hits[0].Name != "Hanna" || hits[0].About != "about u5" {
+		t.Fatalf("search bob = %+v, %v", hits, err)
+	}
 	for _, q := range []store.UserSearch{{Fold: "", Limit: 1}, {Fold: "an", Limit: 0}, {Fold: "an", Limit: 1, Offset: -1}} {
 		if _, err := s.SearchUsers(ctx, q); err == nil {
 			t.Errorf("SearchUsers(%+v) succeeded", q)

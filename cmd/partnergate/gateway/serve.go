@@ -34,6 +34,7 @@ import (
 	"partnergate/methods/identity"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
+	chatusers "partnergate/methods/users"
 	"partnergate/rpc"
 	"partnergate/store"
 	"partnergate/store/kv"
@@ -271,6 +272,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	userSettings := &user.Settings{Accounts: accounts}
 	if err := reg.Register(userSettings, userSettings.Methods()...); err != nil {
+		return err
+	}
+	chatUsers := &chatusers.Service{Accounts: accounts}
+	if err := reg.Register(chatUsers, chatUsers.Methods()...); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
