@@ -204,6 +204,7 @@ type Store interface {
 	Outbox
 	SigningKeys
 	ChatStore
+	Activities
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

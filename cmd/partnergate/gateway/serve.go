@@ -21,9 +21,11 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/activity"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
+	"partnergate/core/geo"
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
@@ -68,6 +70,8 @@ type Main struct {
 	dispatcher *delivery.Dispatcher
 	tokens     *tokens.Service
 	revoked    *tokens.Revocations
+	geo        *geo.DB
+	activity   *activity.Recorder
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -224,8 +228,15 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if c.GeoIPDB != "" {
+		if m.geo, err = geo.Open(c.GeoIPDB); err != nil {
+			return fmt.Errorf("PARTNERGATE_GEOIP_DB: %w", err)
+		}
+	}
+	m.activity = &activity.Recorder{Store: m.store, Geo: m.geo, Log: m.Log}
 	accounts := &accounts.Service{
-		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
+		Activity: m.activity,
+		Store:    m.store, KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: accounts.DefaultThrottle,
 		Sessions: accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
@@ -241,7 +252,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.tokens.Open(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log,
+	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log, Activity: m.activity,
 		Lifetime: c.SessionAbsolute}
 	// A reset, recovery or deletion ends refresh families and their JWTs
 	// as it ends opaque sessions.
@@ -466,5 +477,6 @@ func (m *Main) Close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
+	errs = append(errs, m.geo.Close())
 	return errors.Join(errs...)
 }
