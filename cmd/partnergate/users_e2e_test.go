@@ -199,7 +199,7 @@ func TestSeed003Users(t *testing.T) {
 			if got := search("ALI"); len(got) != 1 || got[0].ID != alice.ID || got[0].Name != "Alice S." {
 				t.Fatalf("search ALI = %+v", got)
 			}
-			if got := search("b"+"o"); len(got) != 1 || got[0].ID != bob.ID {
+			if got := search("b" + "o"); len(got) != 1 || got[0].ID != bob.ID {
 				t.Fatalf("search bo = %+v", got)
 			}
 			mustCode(t, anon.withToken(bobTok).call(ctx, "users.search", map[string]any{"s": "a"}), int(fault.Invalid), "one-character search")
@@ -344,7 +344,7 @@ func TestSeed003Races(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					codes[i] = anon.call(ctx, "users.register", userswire.RegisterParams{Name: "Race", Username: fmt.Sprintf("%s", []string{"racer", "RACER", "Racer"}[i%3]),
+					codes[i] = anon.call(ctx, "users.register", userswire.RegisterParams{Name: "Race", Username: []string{"racer", "RACER", "Racer"}[i%3],
 						Password: chatPassword, DeviceInfo: device(fmt.Sprint("d", i))}).code()
 				}()
 			}

@@ -48,7 +48,7 @@ func (s *Service) Methods() []rpc.Method {
 			Doc: "Lists the user's device sessions."},
 		{Name: "users.me.devices.delete", Go: "DevicesDelete", Access: rpc.SessionUser, RateClass: "default",
 			Positional: []string{"deviceId"},
-			Doc: "Ends the session of one of the user's devices (a lost phone), without a password change."},
+			Doc:        "Ends the session of one of the user's devices (a lost phone), without a password change."},
 		{Name: "users.me.delete", Go: "Delete", Access: rpc.BasicCredentials, RateClass: "login",
 			Doc: "Deletes the user of Authorization: Basic (username:password) with everything tied to it."},
 		{Name: "users.get", Go: "Get", Access: rpc.SessionUser, RateClass: "default", Positional: []string{"id"},

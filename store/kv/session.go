@@ -23,12 +23,12 @@ const touchEvery = time.Minute
 // instead of decoding and re-encoding the JSON, whose number formatting
 // differs between Redis's cjson and other Lua hosts.
 type record struct {
-	Exp     int64  `json:"exp"`
-	Seen    int64  `json:"seen"`
-	Created int64  `json:"created"`
-	UserID  string `json:"uid"`
-	IP      string `json:"ip,omitempty"`
-	UA      string `json:"ua,omitempty"`
+	Exp     int64   `json:"exp"`
+	Seen    int64   `json:"seen"`
+	Created int64   `json:"created"`
+	UserID  string  `json:"uid"`
+	IP      string  `json:"ip,omitempty"`
+	UA      string  `json:"ua,omitempty"`
 	Dev     *devRec `json:"dev,omitempty"`
 }
 
