@@ -25,6 +25,7 @@ import (
 	"partnergate/core/delivery"
 	"partnergate/core/events"
 	"partnergate/core/keyring"
+	"partnergate/core/otp"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -230,6 +231,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
 	}
 	m.accounts = accounts
+	// The second factor (core/otp): every password login checks it once a
+	// user turns it on; its guesses count on the login failure counters.
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
 	m.revoked = &tokens.Revocations{KV: kvs, Log: m.Log}
