@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"partnergate/core"
+	"partnergate/core/codes"
 	"partnergate/core/fault"
 	"partnergate/store"
 )
@@ -62,4 +63,29 @@ func (s *Service) ClearGuesses(ctx context.Context, subject string) error {
 		return core.StoreError("accounts: reset guesses", err)
 	}
 	return nil
+}
+
+// recoverySecondFactor asks a 2FA user's recovery for the second factor:
+// only once the recovery code matches (a wrong one is counted by Check as
+// usual), and not when the recovery claims an address nobody had proven,
+// which takes the account back without the squatter's second factor.
+func (s *Service) recoverySecondFactor(ctx context.Context, tk codes.Ticket, code, otpCode string) error {
+	ok, err := s.Codes.Matches(ctx, codes.Recovery, tk.Target, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.Codes.Check(ctx, codes.Recovery, tk.Target, code); err != nil {
+			return err
+		}
+		return fault.New(fault.CodeInvalid)
+	}
+	u, err := s.User(ctx, tk.Target.UserID)
+	if err != nil {
+		return err
+	}
+	if id, ok := u.Identifier(tk.Target.Channel); ok && !id.Verified && id.Norm == tk.Target.Address {
+		return nil
+	}
+	return s.RequireSecondFactor(ctx, u, otpCode)
 }
