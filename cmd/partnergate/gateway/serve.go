@@ -33,6 +33,7 @@ import (
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
+	"partnergate/methods/resource"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -264,6 +265,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
+		return err
+	}
+	otpSvc := &resource.OTP{Accounts: accounts, OTP: secondFactor}
+	if err := reg.Register(otpSvc, otpSvc.Methods()...); err != nil {
 		return err
 	}
 	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
