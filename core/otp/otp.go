@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"strings"
 	"time"
 
 	potp "github.com/pquerna/otp"
@@ -392,8 +393,12 @@ func (s *Service) audit(ctx context.Context, event, userID string, extra ...stri
 		return
 	}
 	c := core.CallFrom(ctx)
+	ua := c.UserAgent
+	if len(ua) > 256 {
+		ua = strings.ToValidUTF8(ua[:256], "")
+	}
 	ev = ev.Str("event", event).Str("user", userID).Str("actor", c.Actor()).
-		Str("ip", c.IP).Str("rid", c.RequestID)
+		Str("ip", c.IP).Str("ua", ua).Str("rid", c.RequestID)
 	for i := 0; i+1 < len(extra); i += 2 {
 		ev = ev.Str(extra[i], extra[i+1])
 	}

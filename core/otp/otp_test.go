@@ -327,6 +327,18 @@ func TestVerifyOnceAndSkew(t *testing.T) {
 	if got, _ := e.st.UserByID(ctx, u.ID); got.TOTP {
 		t.Fatal("user's TOTP flag is on after disable")
 	}
+	// SECURITY.md 20: each 2FA action is audited, by user id, never a code.
+	logs := e.log.String()
+	for _, ev := range []string{"otp.generated", "otp.enabled", "otp.verified", "otp.failed", "otp.disabled"} {
+		if !strings.Contains(logs, `"event":"`+ev+`","user":"`+u.ID+`"`) {
+			t.Errorf("no %s audit event for the user", ev)
+		}
+	}
+	for _, c := range codes {
+		if strings.Contains(logs, c) || strings.Contains(logs, strings.ReplaceAll(c, "-", "")) {
+			t.Errorf("the log holds recovery code %s", c)
+		}
+	}
 }
 
 // TestGuessThrottle: wrong codes back off the user like wrong passwords,
