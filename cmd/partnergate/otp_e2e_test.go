@@ -444,7 +444,9 @@ func canaryTOTP(t *testing.T, g *testkit.Gateway, cn *canaries, anon, user apiCa
 	cn.code(wrong)
 	mustCode(t, user.call(ctx, "resource.otp.enable", map[string]string{"code": wrong}), int(fault.OTPInvalid), "enable with a wrong code")
 	r = user.call(ctx, "resource.otp.enable", map[string]string{"code": at(0)})
-	var en struct{ RecoveryCodes []string `json:"recovery_codes"` }
+	var en struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
 	if r.code() != 0 || json.Unmarshal(r.Env.Data, &en) != nil || len(en.RecoveryCodes) != 10 {
 		t.Fatal(r)
 	}
