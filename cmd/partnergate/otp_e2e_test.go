@@ -521,3 +521,24 @@ func raceTOTP(t *testing.T, g *testkit.Gateway, anon, partner apiCaller, run str
 		t.Fatalf("outcomes by code: %v (want 1 success, 19 × %d or %d)", got, fault.OTPInvalid, fault.Throttled)
 	}
 }
+
+// TestTOTPIssuer: PARTNERGATE_TOTP_ISSUER names the service in the otpauth
+// URL; an issuer with a colon (the label's separator) is refused at start.
+func TestTOTPIssuer(t *testing.T) {
+	for _, bad := range []string{"Acme:ID", strings.Repeat("a", 65), "Acme\nID"} {
+		if _, err := gateway.LoadConfig(flagSet(), nil, envOf(map[string]string{"PARTNERGATE_TOTP_ISSUER": bad})); err == nil {
+			t.Errorf("issuer %q accepted", bad)
+		}
+	}
+	g := testkit.MustRunMain(t, testkit.Env(map[string]string{"PARTNERGATE_TOTP_ISSUER": "Acme ID"}))
+	_, tok := g.RegisterUser(t, "issuer@example.com", strongPassword)
+	e := g.CallAs(t, g.Client().WithToken(tok), "resource.otp.generate_qrcode", nil)
+	var qr resourcewire.OTPQRCode
+	if err := json.Unmarshal(e.Data, &qr); err != nil {
+		t.Fatal(err)
+	}
+	key, err := potp.NewKeyFromURL(qr.Data.URL)
+	if err != nil || key.Issuer() != "Acme ID" || key.AccountName() != "issuer@example.com" {
+		t.Fatalf("url %q: issuer %q, %v", qr.Data.URL, key.Issuer(), err)
+	}
+}

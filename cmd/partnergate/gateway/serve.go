@@ -234,7 +234,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.accounts = accounts
 	// The second factor (core/otp): every password login checks it once a
 	// user turns it on; its guesses count on the login failure counters.
-	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Issuer: c.TOTPIssuer, Log: m.Log}
 	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
