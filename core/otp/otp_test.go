@@ -426,6 +426,11 @@ func TestLoginNeedsSecondFactor(t *testing.T) {
 	wantCode(t, "recovery code", login("correct horse battery staple", codes[5]), 0)
 	wantCode(t, "recovery code again", login("correct horse battery staple", codes[5]), fault.OTPInvalid)
 
+	// A signed-in user's password re-check needs no code and opens nothing.
+	wantCode(t, "ConfirmPassword", e.acc.ConfirmPassword(ctx, u.ID, "correct horse battery staple"), 0)
+	wantCode(t, "ConfirmPassword, wrong", e.acc.ConfirmPassword(ctx, u.ID, "wrong password here"), fault.WrongCredentials)
+	wantCode(t, "ConfirmPassword, unknown user", e.acc.ConfirmPassword(ctx, "no-such-user", "correct horse battery staple"), fault.NotFound)
+
 	// Fail closed: 2FA on and no second factor wired is no login at all.
 	e.acc.SecondFactor = nil
 	if err := login("correct horse battery staple", e.code(t, secret, 0)); err == nil || fault.CodeOf(err) != 0 {
