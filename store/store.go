@@ -205,6 +205,7 @@ type Store interface {
 	Outbox
 	SigningKeys
 	TOTPs
+	Activities
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

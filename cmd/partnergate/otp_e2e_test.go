@@ -23,6 +23,7 @@ import (
 	"partnergate/methods/identity/identitywire"
 	"partnergate/methods/resource/resourcewire"
 	"partnergate/methods/user/userwire"
+	"partnergate/store"
 )
 
 // otpClock is the gateways' TOTP clock in these tests: it starts at the
@@ -144,7 +145,7 @@ func TestTOTP(t *testing.T) {
 			clk := &otpClock{t: time.Now()}
 			g := withOTPClock(t, clk, mergeEnv(b.Env, looseRates))
 			const email = "otp@example.com"
-			_, tok := g.RegisterUser(t, email, strongPassword)
+			uid, tok := g.RegisterUser(t, email, strongPassword)
 			me := g.Client().WithToken(tok)
 
 			otpWantFault(t, "verify before enable", g.CallAs(t, me, "resource.otp.verify", map[string]string{"code": "123456"}), fault.OTPNotEnabled, "resource.otp.not_enabled")
@@ -335,6 +336,41 @@ func TestTOTP(t *testing.T) {
 					t.Fatalf("after disable: %+v %s", e.Error, e.Data)
 				}
 				otpWantFault(t, "an old recovery code after disable", g.CallAs(t, me, "resource.otp.verify", map[string]string{"code": recovery[1]}), fault.OTPNotEnabled, "")
+			})
+
+			t.Run("activity trail", func(t *testing.T) {
+				got, err := g.Activity().List(t.Context(), store.ActivityFilter{UserID: uid, Topic: "otp", Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen := map[string]bool{}
+				for _, a := range got {
+					seen[a.Action+"/"+a.Result] = true
+					if strings.Contains(a.Data, app.secret) {
+						t.Fatalf("the trail holds the secret: %+v", a)
+					}
+				}
+				for _, want := range []string{"generate_qrcode/succeed", "enable/succeed", "enable/failed", "verify/succeed", "verify/failed", "disable/succeed", "disable/failed"} {
+					if !seen[want] {
+						t.Errorf("no otp %s entry in the trail: %v", want, seen)
+					}
+				}
+				logins, err := g.Activity().List(t.Context(), store.ActivityFilter{UserID: uid, Topic: "session", Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				denied, failed := 0, 0
+				for _, a := range logins {
+					switch {
+					case a.Action == "login" && a.Result == store.ResultDenied:
+						denied++
+					case a.Action == "login" && a.Result == store.ResultFailed:
+						failed++
+					}
+				}
+				if denied == 0 || failed == 0 {
+					t.Errorf("logins without or with a wrong second factor are not in the trail: %d denied, %d failed", denied, failed)
+				}
 			})
 		})
 	}
