@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"partnergate/core/access"
 	"partnergate/core/delivery"
@@ -51,6 +53,8 @@ type Config struct {
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
+	// TOTPIssuer names the service in authenticator apps.
+	TOTPIssuer string
 }
 
 // setting is one documented setting.
@@ -194,6 +198,13 @@ func settings() []setting {
 		{"PARTNERGATE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long SIGTERM waits for calls in flight", dur(func(c *Config) *time.Duration { return &c.Shutdown })},
 		{"PARTNERGATE_SESSION_IDLE", "session-idle", "336h", "session idle timeout (sliding)", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
+		{"PARTNERGATE_TOTP_ISSUER", "totp-issuer", "partnergate", "the service's name in authenticator apps (the otpauth issuer): 1 to 64 printable characters, no colon", func(c *Config, v string) error {
+			if !validIssuer(v) {
+				return fmt.Errorf("want 1 to 64 printable characters without a colon, got %q", v)
+			}
+			c.TOTPIssuer = v
+			return nil
+		}},
 	}
 }
 
@@ -286,4 +297,18 @@ func (c *Config) dsn() string {
 		return c.DatabaseURL
 	}
 	return filepath.Join(c.DataDir, "partnergate.db")
+}
+
+// validIssuer is an otpauth issuer: printable, no colon (the label's
+// separator), at most 64 characters.
+func validIssuer(v string) bool {
+	if v == "" || utf8.RuneCountInString(v) > 64 || !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if r == ':' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
