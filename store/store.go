@@ -60,6 +60,12 @@ type User struct {
 	IsNew bool
 	// Lang is an ISO 639-1 code; codes and links go out in it.
 	Lang string
+	// UID is Barong's user id ("ID" + 10 uppercase hex digits, unique),
+	// given at registration in every namespace; ReferralUID is the uid of
+	// the user who referred this one, or "". Both are set by CreateUser
+	// only: UpdateUser keeps them.
+	UID         string
+	ReferralUID string
 
 	// Identifiers is filled by the reads that return a whole user.
 	Identifiers []Identifier
@@ -199,6 +205,7 @@ type NewUser struct {
 // errors wrapping the sentinels above.
 type Store interface {
 	UserData
+	BarongStore
 	Outbox
 	SigningKeys
 
