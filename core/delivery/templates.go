@@ -11,6 +11,9 @@ import (
 // Languages; English is the fallback for any other language.
 const (
 	// Codes: var "code" (required), "minutes" (validity, default "10").
+	// Registration and recovery codes may carry "ticket" (default ""): seed
+	// 002's emails hold a token, the ticket and the code joined by ".",
+	// that confirms on its own.
 	TemplateCodeRegistration = "code.registration"
 	TemplateCodeRecovery     = "code.recovery"
 	TemplateCodeDeletion     = "code.deletion"
@@ -38,11 +41,13 @@ var texts = map[string]map[string]text{
 		TemplateCodeRegistration: {
 			"Confirm your registration",
 			"Your registration code is {{.code}}. It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
+				"{{if .ticket}}Your confirmation token: {{.ticket}}.{{.code}}\n{{end}}" +
 				"If you did not sign up, ignore this message.",
 		},
 		TemplateCodeRecovery: {
 			"Account recovery code",
 			"Your account recovery code is {{.code}}. It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
+				"{{if .ticket}}Your password reset token: {{.ticket}}.{{.code}}\n{{end}}" +
 				"If you did not ask to recover your account, ignore this message: your password has not changed.",
 		},
 		TemplateCodeDeletion: {
@@ -67,11 +72,13 @@ var texts = map[string]map[string]text{
 		TemplateCodeRegistration: {
 			"Подтверждение регистрации",
 			"Ваш код для завершения регистрации: {{.code}}. Код действует {{.minutes}} мин.\n" +
+				"{{if .ticket}}Ваш токен подтверждения: {{.ticket}}.{{.code}}\n{{end}}" +
 				"Если вы не регистрировались, просто проигнорируйте это сообщение.",
 		},
 		TemplateCodeRecovery: {
 			"Код восстановления доступа",
 			"Ваш код для восстановления доступа к аккаунту: {{.code}}. Код действует {{.minutes}} мин.\n" +
+				"{{if .ticket}}Ваш токен для сброса пароля: {{.ticket}}.{{.code}}\n{{end}}" +
 				"Если вы не запрашивали восстановление, проигнорируйте это сообщение: ваш пароль не изменён.",
 		},
 		TemplateCodeDeletion: {
@@ -170,6 +177,7 @@ func Render(m Message) (subject, body string, err error) {
 	}
 	vars := make(map[string]string, len(m.Vars)+2)
 	vars["minutes"] = DefaultMinutes
+	vars["ticket"] = ""
 	for k, v := range m.Vars {
 		vars[k] = v
 	}

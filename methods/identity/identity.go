@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"partnergate/core/accounts"
+	"partnergate/core/captcha"
 	"partnergate/core/fault"
 	"partnergate/core/password"
 	"partnergate/methods/barong"
@@ -19,6 +20,8 @@ import (
 // Service is the identity.* namespace.
 type Service struct {
 	Accounts *accounts.Service
+	// Captcha checks the endpoints Barong guards; nil checks nothing.
+	Captcha *captcha.Verifier
 	Release  string
 	Commit   string
 	Now      func() time.Time
@@ -26,13 +29,15 @@ type Service struct {
 
 // Methods declares the namespace for the registry.
 func (s *Service) Methods() []rpc.Method {
-	return []rpc.Method{
+	return append([]rpc.Method{
 		{Name: "identity.sessions.create", Go: "SessionsCreate", Access: rpc.Public, RateClass: "login",
 			Doc: "Starts a session by email and password (otp_code when 2FA is on); returns Barong's user object and a bearer token."},
 		{Name: "identity.sessions.delete", Go: "SessionsDelete", Access: rpc.SessionUser, RateClass: rpc.NoLimit, Positional: []string{},
 			Doc: "Ends the current session."},
 		{Name: "identity.users.create", Go: "UsersCreate", Access: rpc.Public, RateClass: "register",
 			Doc: "Registers a user by email and password (refid, data as a JSON object string, lang); sends an email code; returns the user object (pending until the email is confirmed)."},
+		{Name: "identity.users.register_geetest", Go: "RegisterGeetest", Access: rpc.Public, RateClass: "register", Positional: []string{},
+			Doc: "Returns a GeeTest v3 challenge for the client's captcha widget (captcha type geetest only)."},
 		{Name: "identity.configs", Go: "Configs", Access: rpc.Public, RateClass: rpc.NoLimit, Positional: []string{},
 			Doc: "Returns the settings a Barong client reads: session lifetime, captcha type, password policy."},
 		{Name: "identity.version", Go: "Version", Access: rpc.Public, RateClass: rpc.NoLimit, Positional: []string{},
@@ -43,7 +48,7 @@ func (s *Service) Methods() []rpc.Method {
 			Doc: "Answers pong."},
 		{Name: "identity.password.validate", Go: "PasswordValidate", Access: rpc.Public, RateClass: "login", Positional: []string{"password"},
 			Doc: "Scores a password by the registration policy (zxcvbn 0-4) and says whether registration would accept it."},
-	}
+	}, s.codeMethods()...)
 }
 
 var sessionKeys = map[fault.Code]string{
@@ -68,6 +73,9 @@ var userKeys = map[fault.Code]string{
 func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateParams, res *identitywire.Session) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
+	if err := s.captcha(r, EndpointSessionCreate, p.CaptchaResponse); err != nil {
+		return err
+	}
 	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP}
 	u, err := s.Accounts.LogIn(ctx, login)
 	if err != nil {
@@ -105,6 +113,9 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 	}
 	data, err := ParseData(p.Data)
 	if err != nil {
+		return err
+	}
+	if err := s.captcha(r, EndpointUserCreate, p.CaptchaResponse); err != nil {
 		return err
 	}
 	if p.RefID != "" {
@@ -188,7 +199,7 @@ func validLang(l string) bool {
 // Configs is identity.configs.
 func (s *Service) Configs(_ *http.Request, _ *identitywire.Empty, res *identitywire.ConfigsResult) error {
 	res.SessionExpiresIn = int(s.Accounts.Sessions.Idle / time.Second)
-	res.CaptchaType = "none"
+	res.CaptchaType, res.CaptchaID = s.Captcha.Kind(), s.Captcha.SiteKey()
 	res.PasswordMinScore = password.MinScore
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/captcha"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
@@ -257,7 +258,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(authSvc, authSvc.Methods()...); err != nil {
 		return err
 	}
-	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
+	verifier, err := captcha.New(c.Captcha)
+	if err != nil {
+		return err
+	}
+	ident := &identity.Service{Accounts: accounts, Captcha: verifier, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
 	}
