@@ -22,9 +22,9 @@ type Service struct {
 	Accounts *accounts.Service
 	// Captcha checks the endpoints Barong guards; nil checks nothing.
 	Captcha *captcha.Verifier
-	Release  string
-	Commit   string
-	Now      func() time.Time
+	Release string
+	Commit  string
+	Now     func() time.Time
 }
 
 // Methods declares the namespace for the registry.
