@@ -438,6 +438,31 @@ func (s *Service) FinishDeletion(ctx context.Context, userID, code string) error
 	if lastErr != nil {
 		return lastErr
 	}
+	return s.deleteUser(ctx, userID)
+}
+
+// DeleteWithPassword is a signed-in user's deletion confirmed by the
+// password instead of a code (seed 002's resource.users.me.delete): the
+// password is checked as a login is (throttles included; a wrong one is
+// fault.WrongCredentials), then the account goes as FinishDeletion's does.
+func (s *Service) DeleteWithPassword(ctx context.Context, userID, pw, ip string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if len(u.Identifiers) == 0 {
+		return fault.New(fault.WrongCredentials)
+	}
+	id := u.Identifiers[0]
+	if _, err := s.CheckPassword(ctx, Login{Kind: id.Kind, Norm: id.Norm, Password: pw, IP: ip}); err != nil {
+		return err
+	}
+	return s.deleteUser(ctx, userID)
+}
+
+// deleteUser deletes the account with everything tied to it, then revokes
+// all its sessions.
+func (s *Service) deleteUser(ctx context.Context, userID string) error {
 	if err := s.Store.DeleteUser(ctx, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return core.StoreError("accounts: delete user", err)
 	}

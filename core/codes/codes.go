@@ -27,6 +27,9 @@ const (
 	Recovery     = "recovery"
 	Deletion     = "deletion"
 	Change       = "change"
+	// Phone proves one of seed 002's (Barong's) phones: one live code per
+	// user, so a code sent to another of the user's numbers replaces it.
+	Phone = "phone"
 )
 
 // Policy holds the documented limits.

@@ -20,6 +20,9 @@ const (
 	// TemplateCodeChange confirms a new email address or phone number; the
 	// wording follows the message's channel.
 	TemplateCodeChange = "code.change"
+	// TemplateCodePhone proves a phone number added to the account (seed
+	// 002's resource.phones).
+	TemplateCodePhone = "code.phone"
 	// TemplateLinkBackup: vars "link" and "expires" (when the link stops
 	// working, as text to show, e.g. "2024-05-17 10:00 UTC"), both required.
 	TemplateLinkBackup = "link.backup"
@@ -61,6 +64,11 @@ var texts = map[string]map[string]text{
 				"It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
 				"If you did not change your contact details, ignore this message.",
 		},
+		TemplateCodePhone: {
+			"Confirm your phone number",
+			"Your phone verification code is {{.code}}. It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
+				"If you did not add this number to an account, ignore this message.",
+		},
 		TemplateLinkBackup: {
 			"Your account backup is ready",
 			"Your account backup is ready. Download it here:\n{{.link}}\n" +
@@ -91,6 +99,11 @@ var texts = map[string]map[string]text{
 			"Ваш код для подтверждения нового {{if eq .channel \"sms\"}}номера телефона{{else}}адреса электронной почты{{end}}: {{.code}}. " +
 				"Код действует {{.minutes}} мин.\n" +
 				"Если вы не меняли контактные данные, проигнорируйте это сообщение.",
+		},
+		TemplateCodePhone: {
+			"Подтверждение номера телефона",
+			"Ваш код для подтверждения номера телефона: {{.code}}. Код действует {{.minutes}} мин.\n" +
+				"Если вы не добавляли этот номер, проигнорируйте это сообщение.",
 		},
 		TemplateLinkBackup: {
 			"Резервная копия аккаунта готова",

@@ -56,6 +56,10 @@ const (
 	CaptchaRequired    Code = 2101 // a guarded endpoint was called without a captcha answer
 	CaptchaInvalid     Code = 2102 // the captcha verifier refused the answer
 	CaptchaUnavailable Code = 2103 // the captcha verifier could not be asked: refused (deny by default)
+	LabelPrivate       Code = 2104 // a label the system keeps (private scope or a reserved key)
+	LimitReached       Code = 2105 // the user has as many labels or phones as allowed
+	ProfileExists      Code = 2106 // resource.profiles.create: the user has a profile already
+	ProfileLocked      Code = 2107 // the profile is submitted, verified or rejected: no longer editable
 	BasicMalformed     Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 
 	// Seed 004 and access JWTs.
@@ -102,6 +106,10 @@ var messages = map[Code]string{
 	CaptchaRequired:    "Captcha response required.",
 	CaptchaInvalid:     "Captcha verification failed.",
 	CaptchaUnavailable: "Captcha verification unavailable, retry later.",
+	LabelPrivate:       "Label is managed by the system.",
+	LimitReached:       "Limit reached.",
+	ProfileExists:      "Profile already exists.",
+	ProfileLocked:      "Profile can no longer be edited.",
 	BasicMalformed:     "Basic credentials malformed.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",

@@ -15,6 +15,7 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/captcha"
 	"partnergate/core/delivery"
+	"partnergate/core/kyc"
 	"partnergate/core/password"
 	"partnergate/rpc"
 )
@@ -51,6 +52,8 @@ type Config struct {
 	SessionIdle, SessionAbsolute time.Duration
 	// Captcha guards seed 002's sign-up, login, reset and confirmation.
 	Captcha captcha.Config
+	// KYCLimits cap seed 002's labels and phones per user.
+	KYCLimits kyc.Limits
 }
 
 // setting is one documented setting.
@@ -206,6 +209,8 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_MAX_LABELS", "max-labels", strconv.Itoa(kyc.DefaultLimits.PublicLabels), "most public labels a user may create (resource.labels.create)", num(func(c *Config) *int { return &c.KYCLimits.PublicLabels }, 1)},
+		{"PARTNERGATE_MAX_PHONES", "max-phones", strconv.Itoa(kyc.DefaultLimits.Phones), "most phone numbers a user may add (resource.phones.create)", num(func(c *Config) *int { return &c.KYCLimits.Phones }, 1)},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
 	}
 }

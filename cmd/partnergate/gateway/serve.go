@@ -26,6 +26,7 @@ import (
 	"partnergate/core/delivery"
 	"partnergate/core/events"
 	"partnergate/core/keyring"
+	"partnergate/core/kyc"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -33,6 +34,7 @@ import (
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
+	"partnergate/methods/resource"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -265,6 +267,18 @@ func (m *Main) Open(ctx context.Context) error {
 	ident := &identity.Service{Accounts: accounts, Captcha: verifier, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
+	}
+	// Seed 002's user side: the user's own account, profile, phones and labels.
+	kycSvc := &kyc.Service{Store: m.store, Ring: m.ring, Codes: accounts.Codes, Limits: c.KYCLimits, Log: m.Log}
+	for _, svc := range []interface{ Methods() []rpc.Method }{
+		&resource.Users{Accounts: accounts, KYC: kycSvc},
+		&resource.Profiles{KYC: kycSvc},
+		&resource.Phones{Accounts: accounts, KYC: kycSvc},
+		&resource.Labels{KYC: kycSvc},
+	} {
+		if err := reg.Register(svc, svc.Methods()...); err != nil {
+			return err
+		}
 	}
 	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
 	if err := reg.Register(accountSvc, accountSvc.Methods()...); err != nil {
