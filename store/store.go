@@ -208,6 +208,7 @@ type Store interface {
 	BarongStore
 	Outbox
 	SigningKeys
+	Activities
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

@@ -73,6 +73,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, old, pw, keepHash,
 	}
 	id := u.Identifiers[0]
 	if _, err := s.CheckPassword(ctx, Login{Kind: id.Kind, Norm: id.Norm, Password: old, IP: ip}); err != nil {
+		if fault.CodeOf(err) == fault.WrongCredentials {
+			s.audit(ctx, "password.change_failed", u.ID, "reason", "old password wrong")
+		}
 		return err
 	}
 	return s.SetPassword(ctx, u, pw, keepHash)

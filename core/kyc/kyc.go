@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/codes"
 	"partnergate/core/fault"
 	"partnergate/core/keyring"
@@ -48,8 +49,10 @@ type Service struct {
 	Limits Limits
 	// Levels is the level table; nil is DefaultLevels.
 	Levels []LevelRule
-	Now    func() time.Time
-	Log    zerolog.Logger
+	// Activity, when set, receives what the user did (the trail).
+	Activity *activity.Recorder
+	Now      func() time.Time
+	Log      zerolog.Logger
 }
 
 func (s *Service) now() time.Time {
@@ -103,4 +106,21 @@ func storeFault(op string, err error) error {
 		return fault.New(fault.AlreadyExists)
 	}
 	return core.StoreError(op, err)
+}
+
+// note records one of the user's actions in the trail; a failure to record
+// is logged, never the action's failure.
+func (s *Service) note(ctx context.Context, userID, topic, action string, err error, data map[string]any) {
+	if s.Activity == nil {
+		return
+	}
+	result := store.ResultSucceed
+	if err != nil {
+		result = store.ResultFailed
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["error"] = int(fault.CodeOf(err))
+	}
+	s.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: topic, Action: action, Result: result, Data: data})
 }

@@ -75,6 +75,7 @@ func (s *Service) CreateUserLabel(ctx context.Context, userID, key, value string
 	if err != nil {
 		return store.Label{}, storeFault("kyc: create label", err)
 	}
+	s.note(ctx, userID, "label", "create", nil, map[string]any{"label": key})
 	return l, nil
 }
 
@@ -92,6 +93,7 @@ func (s *Service) UpdateUserLabel(ctx context.Context, userID, key, value string
 	if err != nil {
 		return store.Label{}, s.privateOrNotFound(ctx, userID, key, err)
 	}
+	s.note(ctx, userID, "label", "update", nil, map[string]any{"label": key})
 	return l, nil
 }
 
@@ -104,6 +106,7 @@ func (s *Service) DeleteUserLabel(ctx context.Context, userID, key string) error
 	if err := s.Store.DeleteLabel(ctx, userID, key, store.ScopePublic); err != nil {
 		return s.privateOrNotFound(ctx, userID, key, err)
 	}
+	s.note(ctx, userID, "label", "delete", nil, map[string]any{"label": key})
 	return nil
 }
 

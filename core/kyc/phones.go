@@ -68,8 +68,11 @@ func (s *Service) AddPhone(ctx context.Context, u store.User, number, channel st
 	}
 	p, err := s.Store.AddPhone(ctx, store.Phone{UserID: u.ID, Number: e164, Country: country}, s.Limits.Phones)
 	if err != nil {
-		return store.Phone{}, storeFault("kyc: add phone", err)
+		err = storeFault("kyc: add phone", err)
+		s.note(ctx, u.ID, "phone", "create", err, map[string]any{"country": country})
+		return store.Phone{}, err
 	}
+	s.note(ctx, u.ID, "phone", "create", nil, map[string]any{"country": country})
 	return p, s.Codes.Send(ctx, codes.Phone, phoneTarget(u, e164))
 }
 
@@ -110,14 +113,18 @@ func (s *Service) VerifyPhone(ctx context.Context, u store.User, number, code st
 		return store.Phone{}, storeFault("kyc: phone", err)
 	}
 	if err := s.Codes.Check(ctx, codes.Phone, phoneTarget(u, e164), code); err != nil {
+		s.note(ctx, u.ID, "phone", "verify", err, nil)
 		return store.Phone{}, err
 	}
 	p, err := s.Store.VerifyPhone(ctx, u.ID, e164)
 	if err != nil {
-		return store.Phone{}, storeFault("kyc: verify phone", err)
+		err = storeFault("kyc: verify phone", err)
+		s.note(ctx, u.ID, "phone", "verify", err, nil)
+		return store.Phone{}, err
 	}
 	if err := s.SetSystemLabel(ctx, u.ID, "phone", "verified"); err != nil {
 		return store.Phone{}, err
 	}
+	s.note(ctx, u.ID, "phone", "verify", nil, map[string]any{"country": p.Country})
 	return p, nil
 }

@@ -224,5 +224,10 @@ func (s *Service) put(ctx context.Context, userID string, create bool, in Profil
 	case err != nil:
 		return Profile{}, core.StoreError("kyc: put profile", err)
 	}
+	action := "update"
+	if create {
+		action = "create"
+	}
+	s.note(ctx, userID, "profile", action, nil, map[string]any{"state": k.State})
 	return s.opened(p, k)
 }

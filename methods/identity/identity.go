@@ -96,7 +96,8 @@ func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateP
 
 // SessionsDelete is identity.sessions.delete.
 func (s *Service) SessionsDelete(r *http.Request, _ *identitywire.Empty, res *bool) error {
-	if err := s.Accounts.EndSession(r.Context(), rpc.CallerFrom(r.Context()).SessionHash); err != nil {
+	c := rpc.CallerFrom(r.Context())
+	if err := s.Accounts.Logout(r.Context(), c.UserID, c.SessionHash); err != nil {
 		return err
 	}
 	*res = true

@@ -40,7 +40,6 @@ var phoneKeys = map[fault.Code]string{
 	fault.CodeInvalid:   "resource.phone.verification_invalid",
 }
 
-
 // List is resource.phones.list.
 func (s *Phones) List(r *http.Request, _ *resourcewire.Empty, res *[]resourcewire.Phone) error {
 	ps, err := s.KYC.Phones(r.Context(), rpc.CallerFrom(r.Context()).UserID)

@@ -21,10 +21,12 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/activity"
 	"partnergate/core/captcha"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
+	"partnergate/core/geo"
 	"partnergate/core/keyring"
 	"partnergate/core/kyc"
 	"partnergate/core/partners"
@@ -70,6 +72,8 @@ type Main struct {
 	dispatcher *delivery.Dispatcher
 	tokens     *tokens.Service
 	revoked    *tokens.Revocations
+	geo        *geo.DB
+	activity   *activity.Recorder
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -226,8 +230,15 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if c.GeoIPDB != "" {
+		if m.geo, err = geo.Open(c.GeoIPDB); err != nil {
+			return fmt.Errorf("PARTNERGATE_GEOIP_DB: %w", err)
+		}
+	}
+	m.activity = &activity.Recorder{Store: m.store, Geo: m.geo, Log: m.Log}
 	accounts := &accounts.Service{
-		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
+		Activity: m.activity,
+		Store:    m.store, KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: accounts.DefaultThrottle,
 		Sessions: accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
@@ -243,7 +254,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.tokens.Open(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log,
+	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log, Activity: m.activity,
 		Lifetime: c.SessionAbsolute}
 	// A reset, recovery or deletion ends refresh families and their JWTs
 	// as it ends opaque sessions.
@@ -269,12 +280,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	// Seed 002's user side: the user's own account, profile, phones and labels.
-	kycSvc := &kyc.Service{Store: m.store, Ring: m.ring, Codes: accounts.Codes, Limits: c.KYCLimits, Log: m.Log}
+	kycSvc := &kyc.Service{Store: m.store, Ring: m.ring, Codes: accounts.Codes, Limits: c.KYCLimits, Activity: m.activity, Log: m.Log}
 	for _, svc := range []interface{ Methods() []rpc.Method }{
 		&resource.Users{Accounts: accounts, KYC: kycSvc},
 		&resource.Profiles{KYC: kycSvc},
 		&resource.Phones{Accounts: accounts, KYC: kycSvc},
 		&resource.Labels{KYC: kycSvc},
+		&resource.Activity{Trail: m.activity},
 	} {
 		if err := reg.Register(svc, svc.Methods()...); err != nil {
 			return err
@@ -480,5 +492,6 @@ func (m *Main) Close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
+	errs = append(errs, m.geo.Close())
 	return errors.Join(errs...)
 }
