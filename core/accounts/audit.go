@@ -42,6 +42,9 @@ var trailed = map[string][3]string{
 	"profile.updated":             {"profile", "update", store.ResultSucceed},
 	"recovery.started":            {"password", "reset_request", store.ResultSucceed},
 	"recovery.finished":           {"password", "reset", store.ResultSucceed},
+	"password.changed":            {"password", "change", store.ResultSucceed},
+	"password.change_failed":      {"password", "change", store.ResultFailed},
+	"session.ended":               {"session", "logout", store.ResultSucceed},
 	"code.failed":                 {"code", "verify", store.ResultFailed},
 	// The password was right; the second factor was missing or wrong.
 	"login.second_factor_required": {"session", "login", store.ResultDenied},

@@ -151,43 +151,6 @@ func (s *Service) verifySecret(ctx context.Context, subject, secret string, hash
 	return nil
 }
 
-// passwordInputs are what the weak-password check takes into account.
-func (s *Service) passwordInputs(ctx context.Context, u store.User) []string {
-	var in []string
-	for _, id := range u.Identifiers {
-		in = append(in, id.Value)
-	}
-	if p, err := s.ChatProfile(ctx, u.ID); err == nil && p.Name != "" {
-		in = append(in, p.Name)
-	}
-	return in
-}
-
-// ChangePassword checks the current password (throttled like a login),
-// applies the password policy to the new one, stores its hash and ends
-// every other session of the user, keepHash's excepted (SECURITY.md 4).
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next, keepHash string) error {
-	u, err := s.User(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if err := password.Check(next, s.passwordInputs(ctx, u)...); err != nil {
-		return err
-	}
-	if err := s.verifyUserPassword(ctx, userID, current); err != nil {
-		return err
-	}
-	if err := s.setPassword(ctx, userID, next); err != nil {
-		return err
-	}
-	if _, err := s.EndUserSessions(ctx, userID, keepHash); err != nil {
-		return err
-	}
-	s.audit(ctx, "password.changed", userID)
-	s.publish(ctx, userID, events.SessionRevoked, map[string]any{"reason": "password changed"})
-	return nil
-}
-
 func (s *Service) setPassword(ctx context.Context, userID, pw string) error {
 	h, err := s.Hasher.Hash(ctx, pw)
 	if err != nil {

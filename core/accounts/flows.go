@@ -243,6 +243,12 @@ func preferred(u store.User) (codes.Target, bool) {
 // the channel used. An unknown login gets a decoy token on the channel the
 // login names, answered exactly as a known one (SECURITY.md 10).
 func (s *Service) StartRecovery(ctx context.Context, login string) (token, channel string, err error) {
+	return s.startRecovery(ctx, login, false)
+}
+
+// startRecovery is StartRecovery; with mailTicket the token also goes in
+// the message (seed 002's reset token, see StartReset).
+func (s *Service) startRecovery(ctx context.Context, login string, mailTicket bool) (token, channel string, err error) {
 	kind, norm := ParseLogin(login)
 	u, err := s.Store.UserByIdentifier(ctx, kind, norm)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -255,6 +261,13 @@ func (s *Service) StartRecovery(ctx context.Context, login string) (token, chann
 	if kind == store.KindUsername {
 		t, known = preferred(u)
 	}
+	// The token is made first so that the message can carry it.
+	extra := func(token string) map[string]string {
+		if !mailTicket {
+			return nil
+		}
+		return map[string]string{"ticket": token}
+	}
 	if err != nil || !known {
 		ch := store.KindEmail
 		if kind == store.KindPhone {
@@ -264,21 +277,21 @@ func (s *Service) StartRecovery(ctx context.Context, login string) (token, chann
 		// daily count, a code, an outbox row) and is audited alike, so
 		// neither the answer, its time nor the caps tell the logins apart.
 		dt := codes.Target{Channel: ch, Address: norm}
-		if err := s.Codes.SendDecoy(ctx, codes.Recovery, dt); err != nil {
-			return "", "", err
-		}
 		token, err := s.Codes.NewToken(ctx, codes.Recovery, codes.Ticket{Target: dt, Decoy: true})
 		if err != nil {
+			return "", "", err
+		}
+		if err := s.Codes.SendDecoyWith(ctx, codes.Recovery, dt, extra(token)); err != nil {
 			return "", "", err
 		}
 		s.audit(ctx, "recovery.started", "", "channel", ch)
 		return token, ch, nil
 	}
-	if err := s.Codes.Send(ctx, codes.Recovery, t); err != nil {
-		return "", "", err
-	}
 	token, err = s.Codes.NewToken(ctx, codes.Recovery, codes.Ticket{Target: t})
 	if err != nil {
+		return "", "", err
+	}
+	if err := s.Codes.SendWith(ctx, codes.Recovery, t, extra(token)); err != nil {
 		return "", "", err
 	}
 	s.audit(ctx, "recovery.started", u.ID, "channel", t.Channel)
@@ -449,6 +462,25 @@ func (s *Service) FinishDeletion(ctx context.Context, userID, code string) error
 	}
 	if lastErr != nil {
 		return lastErr
+	}
+	return s.DeleteAccount(ctx, userID)
+}
+
+// DeleteWithPassword is a signed-in user's deletion confirmed by the
+// password instead of a code (seed 002's resource.users.me.delete): the
+// password is checked as a login is (throttles included; a wrong one is
+// fault.WrongCredentials), then the account goes as FinishDeletion's does.
+func (s *Service) DeleteWithPassword(ctx context.Context, userID, pw, ip string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if len(u.Identifiers) == 0 {
+		return fault.New(fault.WrongCredentials)
+	}
+	id := u.Identifiers[0]
+	if _, err := s.CheckPassword(ctx, Login{Kind: id.Kind, Norm: id.Norm, Password: pw, IP: ip}); err != nil {
+		return err
 	}
 	return s.DeleteAccount(ctx, userID)
 }

@@ -82,6 +82,16 @@ func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
+// Logout ends the caller's own session (userID's, tokenHash) and records
+// the logout in the user's trail.
+func (s *Service) Logout(ctx context.Context, userID, tokenHash string) error {
+	if err := s.EndSession(ctx, tokenHash); err != nil {
+		return err
+	}
+	s.audit(ctx, "session.ended", userID)
+	return nil
+}
+
 // TokenSessions ends the sessions another credential keeps for a user (seed
 // 004's refresh-token families and their access JWTs), so that a password
 // reset, a recovery or a deletion ends those too.

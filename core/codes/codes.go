@@ -27,6 +27,9 @@ const (
 	Recovery     = "recovery"
 	Deletion     = "deletion"
 	Change       = "change"
+	// Phone proves one of seed 002's (Barong's) phones: one live code per
+	// user, so a code sent to another of the user's numbers replaces it.
+	Phone = "phone"
 )
 
 // Policy holds the documented limits.
@@ -95,7 +98,18 @@ func (s *Service) mac(purpose string, t Target, code string) string {
 // DailyCap per (purpose, address) a UTC day, refused with retryAfter until
 // the day ends.
 func (s *Service) Send(ctx context.Context, purpose string, t Target) error {
-	return s.send(ctx, purpose, t, false)
+	return s.send(ctx, purpose, t, false, nil)
+}
+
+// SendWith is Send with extra template vars beside the code (a ticket the
+// message carries, see Ticket); "code" and "minutes" cannot be replaced.
+func (s *Service) SendWith(ctx context.Context, purpose string, t Target, extra map[string]string) error {
+	return s.send(ctx, purpose, t, false, extra)
+}
+
+// SendDecoyWith is SendDecoy with extra template vars, as SendWith.
+func (s *Service) SendDecoyWith(ctx context.Context, purpose string, t Target, extra map[string]string) error {
+	return s.send(ctx, purpose, t, true, extra)
 }
 
 // SendDecoy does every step of Send for an address no account holds: the
@@ -104,10 +118,10 @@ func (s *Service) Send(ctx context.Context, purpose string, t Target) error {
 // sent. Only then does a request for an unknown login cost, throttle and
 // cap exactly like one for a known login (SECURITY.md 9 and 10).
 func (s *Service) SendDecoy(ctx context.Context, purpose string, t Target) error {
-	return s.send(ctx, purpose, t, true)
+	return s.send(ctx, purpose, t, true, nil)
 }
 
-func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool) error {
+func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool, extra map[string]string) error {
 	hold := purpose + ":" + t.Channel + ":" + t.Address
 	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
 	if err != nil {
@@ -139,7 +153,11 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
 		return core.StoreError("codes: store code", err)
 	}
-	vars := map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}
+	vars := make(map[string]string, len(extra)+2)
+	for k, v := range extra {
+		vars[k] = v
+	}
+	vars["code"], vars["minutes"] = code, fmt.Sprint(int(s.Policy.TTL.Minutes()))
 	if decoy {
 		// A decoy's address may be no address at all (a malformed login),
 		// which the outbox refuses: that is no reason to answer otherwise.

@@ -11,12 +11,18 @@ import (
 // Languages; English is the fallback for any other language.
 const (
 	// Codes: var "code" (required), "minutes" (validity, default "10").
+	// Registration and recovery codes may carry "ticket" (default ""): seed
+	// 002's emails hold a token, the ticket and the code joined by ".",
+	// that confirms on its own.
 	TemplateCodeRegistration = "code.registration"
 	TemplateCodeRecovery     = "code.recovery"
 	TemplateCodeDeletion     = "code.deletion"
 	// TemplateCodeChange confirms a new email address or phone number; the
 	// wording follows the message's channel.
 	TemplateCodeChange = "code.change"
+	// TemplateCodePhone proves a phone number added to the account (seed
+	// 002's resource.phones).
+	TemplateCodePhone = "code.phone"
 	// TemplateLinkBackup: vars "link" and "expires" (when the link stops
 	// working, as text to show, e.g. "2024-05-17 10:00 UTC"), both required.
 	TemplateLinkBackup = "link.backup"
@@ -38,11 +44,13 @@ var texts = map[string]map[string]text{
 		TemplateCodeRegistration: {
 			"Confirm your registration",
 			"Your registration code is {{.code}}. It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
+				"{{if .ticket}}Your confirmation token: {{.ticket}}.{{.code}}\n{{end}}" +
 				"If you did not sign up, ignore this message.",
 		},
 		TemplateCodeRecovery: {
 			"Account recovery code",
 			"Your account recovery code is {{.code}}. It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
+				"{{if .ticket}}Your password reset token: {{.ticket}}.{{.code}}\n{{end}}" +
 				"If you did not ask to recover your account, ignore this message: your password has not changed.",
 		},
 		TemplateCodeDeletion: {
@@ -56,6 +64,11 @@ var texts = map[string]map[string]text{
 				"It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
 				"If you did not change your contact details, ignore this message.",
 		},
+		TemplateCodePhone: {
+			"Confirm your phone number",
+			"Your phone verification code is {{.code}}. It is valid for {{.minutes}} {{minutesEN .minutes}}.\n" +
+				"If you did not add this number to an account, ignore this message.",
+		},
 		TemplateLinkBackup: {
 			"Your account backup is ready",
 			"Your account backup is ready. Download it here:\n{{.link}}\n" +
@@ -67,11 +80,13 @@ var texts = map[string]map[string]text{
 		TemplateCodeRegistration: {
 			"Подтверждение регистрации",
 			"Ваш код для завершения регистрации: {{.code}}. Код действует {{.minutes}} мин.\n" +
+				"{{if .ticket}}Ваш токен подтверждения: {{.ticket}}.{{.code}}\n{{end}}" +
 				"Если вы не регистрировались, просто проигнорируйте это сообщение.",
 		},
 		TemplateCodeRecovery: {
 			"Код восстановления доступа",
 			"Ваш код для восстановления доступа к аккаунту: {{.code}}. Код действует {{.minutes}} мин.\n" +
+				"{{if .ticket}}Ваш токен для сброса пароля: {{.ticket}}.{{.code}}\n{{end}}" +
 				"Если вы не запрашивали восстановление, проигнорируйте это сообщение: ваш пароль не изменён.",
 		},
 		TemplateCodeDeletion: {
@@ -84,6 +99,11 @@ var texts = map[string]map[string]text{
 			"Ваш код для подтверждения нового {{if eq .channel \"sms\"}}номера телефона{{else}}адреса электронной почты{{end}}: {{.code}}. " +
 				"Код действует {{.minutes}} мин.\n" +
 				"Если вы не меняли контактные данные, проигнорируйте это сообщение.",
+		},
+		TemplateCodePhone: {
+			"Подтверждение номера телефона",
+			"Ваш код для подтверждения номера телефона: {{.code}}. Код действует {{.minutes}} мин.\n" +
+				"Если вы не добавляли этот номер, проигнорируйте это сообщение.",
 		},
 		TemplateLinkBackup: {
 			"Резервная копия аккаунта готова",
@@ -170,6 +190,7 @@ func Render(m Message) (subject, body string, err error) {
 	}
 	vars := make(map[string]string, len(m.Vars)+2)
 	vars["minutes"] = DefaultMinutes
+	vars["ticket"] = ""
 	for k, v := range m.Vars {
 		vars[k] = v
 	}

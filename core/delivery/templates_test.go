@@ -17,7 +17,7 @@ func TestEveryTemplateRendersInEveryLanguage(t *testing.T) {
 	if got, want := Languages(), []string{"en", "ru"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Languages() = %v, want %v", got, want)
 	}
-	want := []string{TemplateCodeChange, TemplateCodeDeletion, TemplateCodeRecovery, TemplateCodeRegistration, TemplateLinkBackup}
+	want := []string{TemplateCodeChange, TemplateCodeDeletion, TemplateCodePhone, TemplateCodeRecovery, TemplateCodeRegistration, TemplateLinkBackup}
 	if got := Templates(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Templates() = %v, want %v", got, want)
 	}

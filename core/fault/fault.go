@@ -38,23 +38,30 @@ const (
 	DevOnly            Code = 1030 // method exists only in --dev mode
 
 	// Credentials and accounts.
-	WrongCredentials  Code = 2001 // unknown user or wrong password (never told apart)
-	EmailNotVerified  Code = 2002
-	PhoneNotVerified  Code = 2003
-	NotVerified       Code = 2004 // neither email nor phone verified
-	UserDisabled      Code = 2005
-	AlreadyExists     Code = 2006 // an identifier (email, phone, username) is taken
-	NotFound          Code = 2007
-	PasswordTooShort  Code = 2010
-	PasswordTooLong   Code = 2011
-	PasswordWeak      Code = 2012
-	CodeInvalid       Code = 2013 // verification code wrong, expired, used or voided
-	EmailVerified     Code = 2014 // resend refused: the email is already verified
-	PhoneVerified     Code = 2015 // resend refused: the phone is already verified
-	ProductDisabled   Code = 2050 // user.products.activate: the product exists but is disabled
-	ReferralUnknown   Code = 2100 // identity.users.create: refid names no user
-	BasicMalformed    Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
-	AccountKeyInvalid Code = 2201 // seed 003 users.resetPassword: unknown user, no key or a wrong key (never told apart)
+	WrongCredentials   Code = 2001 // unknown user or wrong password (never told apart)
+	EmailNotVerified   Code = 2002
+	PhoneNotVerified   Code = 2003
+	NotVerified        Code = 2004 // neither email nor phone verified
+	UserDisabled       Code = 2005
+	AlreadyExists      Code = 2006 // an identifier (email, phone, username) is taken
+	NotFound           Code = 2007
+	PasswordTooShort   Code = 2010
+	PasswordTooLong    Code = 2011
+	PasswordWeak       Code = 2012
+	CodeInvalid        Code = 2013 // verification code wrong, expired, used or voided
+	EmailVerified      Code = 2014 // resend refused: the email is already verified
+	PhoneVerified      Code = 2015 // resend refused: the phone is already verified
+	ProductDisabled    Code = 2050 // user.products.activate: the product exists but is disabled
+	ReferralUnknown    Code = 2100 // identity.users.create: refid names no user
+	BasicMalformed     Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
+	AccountKeyInvalid  Code = 2201 // seed 003 users.resetPassword: unknown user, no key or a wrong key (never told apart)
+	CaptchaRequired    Code = 2101 // a guarded endpoint was called without a captcha answer
+	CaptchaInvalid     Code = 2102 // the captcha verifier refused the answer
+	CaptchaUnavailable Code = 2103 // the captcha verifier could not be asked: refused (deny by default)
+	LabelPrivate       Code = 2104 // a label the system keeps (private scope or a reserved key)
+	LimitReached       Code = 2105 // the user has as many labels or phones as allowed
+	ProfileExists      Code = 2106 // resource.profiles.create: the user has a profile already
+	ProfileLocked      Code = 2107 // the profile is submitted, verified or rejected: no longer editable
 
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
@@ -90,23 +97,30 @@ var messages = map[Code]string{
 	SessionInvalid:     "Session invalid or expired.",
 	DevOnly:            "Method available in dev mode only.",
 
-	WrongCredentials:  "Wrong email or password.",
-	EmailNotVerified:  "Email not verified.",
-	PhoneNotVerified:  "Phone not verified.",
-	NotVerified:       "Email and phone not verified.",
-	UserDisabled:      "User deactivated.",
-	AlreadyExists:     "Already exists.",
-	NotFound:          "Not found.",
-	PasswordTooShort:  "Password too short.",
-	PasswordTooLong:   "Password too long.",
-	PasswordWeak:      "Password too weak or too common.",
-	CodeInvalid:       "Code is wrong or expired.",
-	EmailVerified:     "Email already verified.",
-	PhoneVerified:     "Phone already verified.",
-	ProductDisabled:   "Product disabled.",
-	ReferralUnknown:   "Referral does not exist.",
-	BasicMalformed:    "Basic credentials malformed.",
-	AccountKeyInvalid: "Wrong user id or account key.",
+	WrongCredentials:   "Wrong email or password.",
+	EmailNotVerified:   "Email not verified.",
+	PhoneNotVerified:   "Phone not verified.",
+	NotVerified:        "Email and phone not verified.",
+	UserDisabled:       "User deactivated.",
+	AlreadyExists:      "Already exists.",
+	NotFound:           "Not found.",
+	PasswordTooShort:   "Password too short.",
+	PasswordTooLong:    "Password too long.",
+	PasswordWeak:       "Password too weak or too common.",
+	CodeInvalid:        "Code is wrong or expired.",
+	EmailVerified:      "Email already verified.",
+	PhoneVerified:      "Phone already verified.",
+	ProductDisabled:    "Product disabled.",
+	ReferralUnknown:    "Referral does not exist.",
+	BasicMalformed:     "Basic credentials malformed.",
+	AccountKeyInvalid:  "Wrong user id or account key.",
+	CaptchaRequired:    "Captcha response required.",
+	CaptchaInvalid:     "Captcha verification failed.",
+	CaptchaUnavailable: "Captcha verification unavailable, retry later.",
+	LabelPrivate:       "Label is managed by the system.",
+	LimitReached:       "Limit reached.",
+	ProfileExists:      "Profile already exists.",
+	ProfileLocked:      "Profile can no longer be edited.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"partnergate/core/accounts"
+	"partnergate/core/captcha"
 	"partnergate/core/fault"
 	"partnergate/core/password"
 	"partnergate/methods/barong"
@@ -20,20 +20,24 @@ import (
 // Service is the identity.* namespace.
 type Service struct {
 	Accounts *accounts.Service
-	Release  string
-	Commit   string
-	Now      func() time.Time
+	// Captcha checks the endpoints Barong guards; nil checks nothing.
+	Captcha *captcha.Verifier
+	Release string
+	Commit  string
+	Now     func() time.Time
 }
 
 // Methods declares the namespace for the registry.
 func (s *Service) Methods() []rpc.Method {
-	return []rpc.Method{
+	return append([]rpc.Method{
 		{Name: "identity.sessions.create", Go: "SessionsCreate", Access: rpc.Public, RateClass: "login",
 			Doc: "Starts a session by email and password (otp_code when 2FA is on); returns Barong's user object and a bearer token."},
 		{Name: "identity.sessions.delete", Go: "SessionsDelete", Access: rpc.SessionUser, RateClass: rpc.NoLimit, Positional: []string{},
 			Doc: "Ends the current session."},
 		{Name: "identity.users.create", Go: "UsersCreate", Access: rpc.Public, RateClass: "register",
 			Doc: "Registers a user by email and password (refid, data as a JSON object string, lang); sends an email code; returns the user object (pending until the email is confirmed)."},
+		{Name: "identity.users.register_geetest", Go: "RegisterGeetest", Access: rpc.Public, RateClass: "register", Positional: []string{},
+			Doc: "Returns a GeeTest v3 challenge for the client's captcha widget (captcha type geetest only)."},
 		{Name: "identity.configs", Go: "Configs", Access: rpc.Public, RateClass: rpc.NoLimit, Positional: []string{},
 			Doc: "Returns the settings a Barong client reads: session lifetime, captcha type, password policy."},
 		{Name: "identity.version", Go: "Version", Access: rpc.Public, RateClass: rpc.NoLimit, Positional: []string{},
@@ -44,7 +48,7 @@ func (s *Service) Methods() []rpc.Method {
 			Doc: "Answers pong."},
 		{Name: "identity.password.validate", Go: "PasswordValidate", Access: rpc.Public, RateClass: "login", Positional: []string{"password"},
 			Doc: "Scores a password by the registration policy (zxcvbn 0-4) and says whether registration would accept it."},
-	}
+	}, s.codeMethods()...)
 }
 
 var sessionKeys = map[fault.Code]string{
@@ -72,6 +76,9 @@ var userKeys = map[fault.Code]string{
 func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateParams, res *identitywire.Session) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
+	if err := s.captcha(r, EndpointSessionCreate, p.CaptchaResponse); err != nil {
+		return err
+	}
 	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP, Code: p.OTPCode}
 	u, err := s.Accounts.LogIn(ctx, login)
 	if err != nil {
@@ -92,14 +99,13 @@ func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateP
 
 // SessionsDelete is identity.sessions.delete.
 func (s *Service) SessionsDelete(r *http.Request, _ *identitywire.Empty, res *bool) error {
-	if err := s.Accounts.EndSession(r.Context(), rpc.CallerFrom(r.Context()).SessionHash); err != nil {
+	c := rpc.CallerFrom(r.Context())
+	if err := s.Accounts.Logout(r.Context(), c.UserID, c.SessionHash); err != nil {
 		return err
 	}
 	*res = true
 	return nil
 }
-
-var uidPattern = regexp.MustCompile(`^ID[0-9A-F]{10}$`)
 
 // UsersCreate is identity.users.create.
 // It answers the user object without a session: the email is unverified
@@ -113,18 +119,24 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 	if err != nil {
 		return err
 	}
+	if err := s.captcha(r, EndpointUserCreate, p.CaptchaResponse); err != nil {
+		return err
+	}
 	if p.RefID != "" {
-		if !uidPattern.MatchString(p.RefID) {
+		if !accounts.ValidUID(p.RefID) {
 			e := fault.Field(fault.Invalid, "refid", "ID and 10 uppercase hex digits")
 			e.Message = "identity.user.invalid_referral_format"
 			return e
 		}
-		// No uid-to-user lookup exists yet (uids are derived, see uid), so
-		// no referral can be proven: deny by default rather than store an
-		// unchecked one.
-		return barong.Err(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
+		if _, err := s.Accounts.UserByUID(ctx, p.RefID); err != nil {
+			if fault.CodeOf(err) == fault.NotFound {
+				return barong.Err(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
+			}
+			return err
+		}
 	}
-	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang})
+	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang,
+		ReferralUID: p.RefID})
 	if err != nil {
 		return barong.Err(err, userKeys)
 	}
@@ -191,7 +203,7 @@ func validLang(l string) bool {
 // Configs is identity.configs.
 func (s *Service) Configs(_ *http.Request, _ *identitywire.Empty, res *identitywire.ConfigsResult) error {
 	res.SessionExpiresIn = int(s.Accounts.Sessions.Idle / time.Second)
-	res.CaptchaType = "none"
+	res.CaptchaType, res.CaptchaID = s.Captcha.Kind(), s.Captcha.SiteKey()
 	res.PasswordMinScore = password.MinScore
 	return nil
 }

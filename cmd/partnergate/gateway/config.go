@@ -15,7 +15,9 @@ import (
 	"unicode/utf8"
 
 	"partnergate/core/access"
+	"partnergate/core/captcha"
 	"partnergate/core/delivery"
+	"partnergate/core/kyc"
 	"partnergate/core/password"
 	"partnergate/rpc"
 )
@@ -55,6 +57,10 @@ type Config struct {
 	SessionIdle, SessionAbsolute time.Duration
 	// TOTPIssuer names the service in authenticator apps.
 	TOTPIssuer string
+	// Captcha guards seed 002's sign-up, login, reset and confirmation.
+	Captcha captcha.Config
+	// KYCLimits cap seed 002's labels and phones per user.
+	KYCLimits kyc.Limits
 }
 
 // setting is one documented setting.
@@ -197,6 +203,22 @@ func settings() []setting {
 		{"PARTNERGATE_SMS_WEBHOOK_AUTH", "sms-webhook-auth", "", "Authorization header value sent to the SMS webhook", str(func(c *Config) *string { return &c.Webhook.Authorization })},
 		{"PARTNERGATE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long SIGTERM waits for calls in flight", dur(func(c *Config) *time.Duration { return &c.Shutdown })},
 		{"PARTNERGATE_SESSION_IDLE", "session-idle", "336h", "session idle timeout (sliding)", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
+		{"PARTNERGATE_CAPTCHA", "captcha", "none", "captcha checked on seed 002's guarded endpoints: none, recaptcha, turnstile or geetest", str(func(c *Config) *string { return &c.Captcha.Kind })},
+		{"PARTNERGATE_CAPTCHA_SECRET", "captcha-secret", "", "reCAPTCHA or Turnstile secret key, or GeeTest private key", str(func(c *Config) *string { return &c.Captcha.Secret })},
+		{"PARTNERGATE_CAPTCHA_SITE_KEY", "captcha-site-key", "", "public site key (GeeTest: captcha id), reported by identity.configs as captcha_id", str(func(c *Config) *string { return &c.Captcha.SiteKey })},
+		{"PARTNERGATE_CAPTCHA_VERIFY_URL", "captcha-verify-url", "", "verify URL (GeeTest: API base); unset: the provider's own", str(func(c *Config) *string { return &c.Captcha.VerifyURL })},
+		{"PARTNERGATE_CAPTCHA_TIMEOUT", "captcha-timeout", "5s", "longest wait for the captcha verifier; past it the call is refused (2103)", dur(func(c *Config) *time.Duration { return &c.Captcha.Timeout })},
+		{"PARTNERGATE_CAPTCHA_ENDPOINTS", "captcha-endpoints", strings.Join(captcha.DefaultEndpoints, ","), "comma-separated endpoints that need a captcha: user_create, session_create, password_reset, email_confirmation", func(c *Config, v string) error {
+			c.Captcha.Endpoints = []string{}
+			for _, e := range strings.Split(v, ",") {
+				if e = strings.TrimSpace(e); e != "" {
+					c.Captcha.Endpoints = append(c.Captcha.Endpoints, e)
+				}
+			}
+			return nil
+		}},
+		{"PARTNERGATE_MAX_LABELS", "max-labels", strconv.Itoa(kyc.DefaultLimits.PublicLabels), "most public labels a user may create (resource.labels.create)", num(func(c *Config) *int { return &c.KYCLimits.PublicLabels }, 1)},
+		{"PARTNERGATE_MAX_PHONES", "max-phones", strconv.Itoa(kyc.DefaultLimits.Phones), "most phone numbers a user may add (resource.phones.create)", num(func(c *Config) *int { return &c.KYCLimits.Phones }, 1)},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
 		{"PARTNERGATE_TOTP_ISSUER", "totp-issuer", "partnergate", "the service's name in authenticator apps (the otpauth issuer): 1 to 64 printable characters, no colon", func(c *Config, v string) error {
 			if !validIssuer(v) {
@@ -265,6 +287,9 @@ func (c *Config) Validate() error {
 		if !isLoopback(host) {
 			return fmt.Errorf("--dev is refused unless listening on loopback, and %s is not", c.Addr)
 		}
+	}
+	if _, err := captcha.New(c.Captcha); err != nil {
+		return fmt.Errorf("PARTNERGATE_CAPTCHA: %w", err)
 	}
 	if c.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(c.PprofAddr)

@@ -22,12 +22,14 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
+	"partnergate/core/captcha"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
 	"partnergate/core/geo"
 	"partnergate/core/keyring"
 	"partnergate/core/otp"
+	"partnergate/core/kyc"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -275,13 +277,30 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(authSvc, authSvc.Methods()...); err != nil {
 		return err
 	}
-	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
+	verifier, err := captcha.New(c.Captcha)
+	if err != nil {
+		return err
+	}
+	ident := &identity.Service{Accounts: accounts, Captcha: verifier, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
 	}
 	otpSvc := &resource.OTP{Accounts: accounts, OTP: secondFactor}
 	if err := reg.Register(otpSvc, otpSvc.Methods()...); err != nil {
 		return err
+	}
+	// Seed 002's user side: the user's own account, profile, phones and labels.
+	kycSvc := &kyc.Service{Store: m.store, Ring: m.ring, Codes: accounts.Codes, Limits: c.KYCLimits, Activity: m.activity, Log: m.Log}
+	for _, svc := range []interface{ Methods() []rpc.Method }{
+		&resource.Users{Accounts: accounts, KYC: kycSvc},
+		&resource.Profiles{KYC: kycSvc},
+		&resource.Phones{Accounts: accounts, KYC: kycSvc},
+		&resource.Labels{KYC: kycSvc},
+		&resource.Activity{Trail: m.activity},
+	} {
+		if err := reg.Register(svc, svc.Methods()...); err != nil {
+			return err
+		}
 	}
 	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
 	if err := reg.Register(accountSvc, accountSvc.Methods()...); err != nil {

@@ -81,3 +81,41 @@ type ConfigsResult struct {
 	CaptchaID        string `json:"captcha_id"`
 	PasswordMinScore int    `json:"password_min_score"`
 }
+
+// EmailGenerateParams is POST /identity/users/email/generate_code.
+type EmailGenerateParams struct {
+	Email           string `json:"email" rpc:"required,max=254"`
+	Lang            string `json:"lang" rpc:"max=2"`
+	CaptchaResponse string `json:"captcha_response" rpc:"max=4096"`
+}
+
+// EmailConfirmParams is POST /identity/users/email/confirm_code: the token
+// from the email.
+type EmailConfirmParams struct {
+	Token string `json:"token" rpc:"required,max=64"`
+	Lang  string `json:"lang" rpc:"max=2"`
+}
+
+// PasswordGenerateParams is POST /identity/users/password/generate_code.
+type PasswordGenerateParams struct {
+	Email           string `json:"email" rpc:"required,max=254"`
+	Lang            string `json:"lang" rpc:"max=2"`
+	CaptchaResponse string `json:"captcha_response" rpc:"max=4096"`
+}
+
+// PasswordConfirmParams is POST /identity/users/password/confirm_code.
+type PasswordConfirmParams struct {
+	ResetPasswordToken string `json:"reset_password_token" rpc:"required,max=64"`
+	Password           string `json:"password" rpc:"required,max=1024"`
+	ConfirmPassword    string `json:"confirm_password" rpc:"required,max=1024"`
+	Lang               string `json:"lang" rpc:"max=2"`
+}
+
+// GeetestResult is GET /identity/users/register_geetest: a GeeTest v3
+// challenge for the client's widget.
+type GeetestResult struct {
+	Success    int    `json:"success"`
+	GT         string `json:"gt"`
+	Challenge  string `json:"challenge"`
+	NewCaptcha bool   `json:"new_captcha"`
+}
