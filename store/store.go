@@ -201,6 +201,7 @@ type Store interface {
 	UserData
 	Outbox
 	SigningKeys
+	Files
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

@@ -55,6 +55,12 @@ const (
 	ReferralUnknown  Code = 2100 // identity.users.create: refid names no user
 	BasicMalformed   Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 
+	// Uploaded files (core/files): files.create, documents, photos.
+	FileInvalid      Code = 2250 // the content is not strict base64, or is empty
+	FileTooLarge     Code = 2251 // over the configured size cap
+	FileTypeRefused  Code = 2252 // the magic bytes are not a type this upload allows
+	FileLimitReached Code = 2253 // the user holds the most files allowed
+
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
@@ -97,6 +103,11 @@ var messages = map[Code]string{
 	ProductDisabled:  "Product disabled.",
 	ReferralUnknown:  "Referral does not exist.",
 	BasicMalformed:   "Basic credentials malformed.",
+
+	FileInvalid:      "File content invalid.",
+	FileTooLarge:     "File too large.",
+	FileTypeRefused:  "File type not allowed.",
+	FileLimitReached: "File limit reached.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",

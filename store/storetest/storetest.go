@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		})
 	}
 	runUserData(t, newStore)
+	runFiles(t, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision stores

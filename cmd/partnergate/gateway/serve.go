@@ -24,6 +24,7 @@ import (
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
+	"partnergate/core/files"
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
@@ -67,6 +68,8 @@ type Main struct {
 	dispatcher *delivery.Dispatcher
 	tokens     *tokens.Service
 	revoked    *tokens.Revocations
+	files      *files.Service
+	closeFiles func()
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -202,6 +205,9 @@ func (m *Main) Open(ctx context.Context) error {
 	kvs := m.kv()
 	users := usercache.New(m.db, kvs, 0)
 	m.store = users
+	if err := m.openFiles(ctx); err != nil {
+		return fmt.Errorf("files: %w", err)
+	}
 	// The per-process user copy follows every gateway's writes while this
 	// runs; it stops with Close, before Redis is closed.
 	wctx, stopWatch := context.WithCancel(context.Background())
@@ -457,6 +463,9 @@ func (m *Main) Close() error {
 	}
 	if m.closeRedis != nil {
 		m.closeRedis()
+	}
+	if m.closeFiles != nil {
+		m.closeFiles()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
