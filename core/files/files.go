@@ -124,6 +124,9 @@ type Service struct {
 	Blobs  Blobs
 	Policy Policy
 	Log    zerolog.Logger
+	// Visible decides who besides the owner may read a file; nil lets
+	// only the owner read. The hook for seed 003's public photos.
+	Visible Visibility
 	// Now stamps records; nil is time.Now.
 	Now func() time.Time
 }
@@ -134,6 +137,10 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
+
+// Path is where the gateway serves a file's bytes (GET, with the
+// caller's credentials): never a bucket URL.
+func Path(id string) string { return "/files/" + id }
 
 // BlobName is where a file's bytes live: "f/<id>".
 func BlobName(id string) string { return "f/" + id }
@@ -206,15 +213,17 @@ func (s *Service) Create(ctx context.Context, userID string, b []byte) (store.Fi
 	return f, nil
 }
 
-// Visibility decides who besides the owner may read a file. Nil (the
-// default) lets only the owner read. Seed 003's public photos plug in
-// here: a Visibility that answers true for a file attached as a photo.
+// Visibility decides who besides the owner may read a file: seed 003's
+// public photos plug in here, with a Visibility that answers true for a
+// file attached to a profile as a photo. viewerID is "" for a caller
+// without a session.
 type Visibility func(ctx context.Context, f store.File, viewerID string) (bool, error)
 
 // Open returns a file's record and bytes for viewerID ("" for a caller
-// without a session). A file the viewer may not read answers NotFound, the
-// same as a file that does not exist.
-func (s *Service) Open(ctx context.Context, id, viewerID string, visible Visibility) (store.File, []byte, error) {
+// without a session): the owner, or whoever s.Visible admits. A file the
+// viewer may not read answers NotFound, the same as a file that does not
+// exist.
+func (s *Service) Open(ctx context.Context, id, viewerID string) (store.File, []byte, error) {
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
 		return store.File{}, nil, fault.New(fault.NotFound)
 	}
@@ -226,8 +235,8 @@ func (s *Service) Open(ctx context.Context, id, viewerID string, visible Visibil
 		return store.File{}, nil, core.StoreError("files: open", err)
 	}
 	ok := viewerID != "" && viewerID == f.UserID
-	if !ok && visible != nil {
-		if ok, err = visible(ctx, f, viewerID); err != nil {
+	if !ok && s.Visible != nil {
+		if ok, err = s.Visible(ctx, f, viewerID); err != nil {
 			return store.File{}, nil, err
 		}
 	}

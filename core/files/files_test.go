@@ -173,31 +173,33 @@ func TestServiceCreateOpenDelete(t *testing.T) {
 	if f.UserID != "alice" || f.ContentType != files.TypePNG || f.Size != int64(len(png)) || len(f.SHA256) != 64 || f.Purpose != store.FileUpload {
 		t.Fatalf("record %+v", f)
 	}
-	rec, b, err := e.svc.Open(ctx, f.ID, "alice", nil)
+	rec, b, err := e.svc.Open(ctx, f.ID, "alice")
 	if err != nil || !bytes.Equal(b, png) || rec.ID != f.ID {
 		t.Fatalf("owner open: %v", err)
 	}
 	// Another user, and no user at all, see "not found", the same as an
 	// unknown id.
 	for _, viewer := range []string{"bob", ""} {
-		if _, _, err := e.svc.Open(ctx, f.ID, viewer, nil); fault.CodeOf(err) != fault.NotFound {
+		if _, _, err := e.svc.Open(ctx, f.ID, viewer); fault.CodeOf(err) != fault.NotFound {
 			t.Fatalf("viewer %q: %v", viewer, err)
 		}
 	}
 	for _, id := range []string{"0190a3c2-7d1e-7b7a-9c1e-1234567890ab", "../etc/passwd", "", strings.Repeat("a", 36)} {
-		if _, _, err := e.svc.Open(ctx, id, "alice", nil); fault.CodeOf(err) != fault.NotFound {
+		if _, _, err := e.svc.Open(ctx, id, "alice"); fault.CodeOf(err) != fault.NotFound {
 			t.Fatalf("id %q: %v", id, err)
 		}
 	}
 	// The visibility hook widens who may read.
-	public := func(context.Context, store.File, string) (bool, error) { return true, nil }
-	if _, _, err := e.svc.Open(ctx, f.ID, "", public); err != nil {
+	e.svc.Visible = func(context.Context, store.File, string) (bool, error) { return true, nil }
+	if _, _, err := e.svc.Open(ctx, f.ID, ""); err != nil {
 		t.Fatalf("public hook: %v", err)
 	}
 	hookErr := errors.New("hook down")
-	if _, _, err := e.svc.Open(ctx, f.ID, "bob", func(context.Context, store.File, string) (bool, error) { return false, hookErr }); !errors.Is(err, hookErr) {
+	e.svc.Visible = func(context.Context, store.File, string) (bool, error) { return false, hookErr }
+	if _, _, err := e.svc.Open(ctx, f.ID, "bob"); !errors.Is(err, hookErr) {
 		t.Fatalf("hook error: %v", err)
 	}
+	e.svc.Visible = nil
 	// Delete: another user's answers not found and removes nothing.
 	if err := e.svc.Delete(ctx, "bob", f.ID); fault.CodeOf(err) != fault.NotFound {
 		t.Fatalf("bob deletes alice's: %v", err)

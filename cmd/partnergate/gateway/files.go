@@ -3,8 +3,17 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
 
+	"github.com/rs/zerolog"
+
+	"partnergate/core/fault"
 	"partnergate/core/files"
+	filesns "partnergate/methods/files"
+	"partnergate/rpc"
 )
 
 // openFiles builds the blob storage the settings name and the files
@@ -38,3 +47,82 @@ func (m *Main) openFiles(ctx context.Context) error {
 
 // Files is the uploaded-files service, after Open.
 func (m *Main) Files() *files.Service { return m.files }
+
+// registerFiles registers files.* on reg and mounts GET /files/{id} on
+// mux, which serves a file's bytes to whom may see it (the owner, or
+// whoever m.files.Visible admits) after authn found the caller.
+func (m *Main) registerFiles(reg *rpc.Registry, mux *http.ServeMux, authn rpc.Authenticator) error {
+	svc := &filesns.Service{Files: m.files}
+	if err := reg.Register(svc, svc.Methods()...); err != nil {
+		return err
+	}
+	mux.Handle("GET /files/{id}", &fileServer{files: m.files, authn: authn, log: m.Log, trusted: m.Config.TrustedProxies})
+	return nil
+}
+
+// fileServer is GET /files/{id}.
+type fileServer struct {
+	files   *files.Service
+	authn   rpc.Authenticator
+	log     zerolog.Logger
+	trusted []netip.Prefix
+}
+
+func (s *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Referrer-Policy", "no-referrer")
+	c := &rpc.Caller{Kind: rpc.CallerNone, IP: rpc.ClientIP(r, s.trusted), UserAgent: r.UserAgent()}
+	if err := s.authn.Authenticate(r.Context(), r, nil, c); err != nil {
+		s.fail(w, err)
+		return
+	}
+	viewer := ""
+	if c.Kind == rpc.CallerUser {
+		viewer = c.UserID
+	}
+	f, b, err := s.files.Open(r.Context(), r.PathValue("id"), viewer)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("ETag", `"`+f.SHA256+`"`)
+	disposition := "inline"
+	if f.ContentType == files.TypePDF {
+		// A PDF is downloaded rather than rendered in the gateway's origin.
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition+`; filename="`+f.ID+`.`+extension(f.ContentType)+`"`)
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
+}
+
+func extension(contentType string) string {
+	_, sub, _ := strings.Cut(contentType, "/")
+	return sub
+}
+
+// fail answers a refused read: 401 for credentials presented and refused,
+// 503 when a store is down, and 404 for everything else, an existing file
+// the caller may not see included.
+func (s *fileServer) fail(w http.ResponseWriter, err error) {
+	fe, ok := fault.As(err)
+	switch {
+	case ok && fe.Code == fault.Unavailable:
+		s.log.Warn().Err(err).Msg("file read failed")
+		writeStatus(w, http.StatusServiceUnavailable, `{"error":"unavailable"}`)
+	case ok && fe.Code != fault.NotFound:
+		writeStatus(w, http.StatusUnauthorized, `{"error":"unauthorized"}`)
+	case ok:
+		writeStatus(w, http.StatusNotFound, `{"error":"not found"}`)
+	default:
+		s.log.Error().Err(err).Msg("file read failed")
+		writeStatus(w, http.StatusInternalServerError, `{"error":"internal error"}`)
+	}
+}

@@ -292,6 +292,10 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Log.Warn().Msg("dev mode: dev.outbox.list exposes queued codes; never use in production")
 	}
+	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens}
+	if err := m.registerFiles(reg, mux, authn); err != nil {
+		return err
+	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
 	if err != nil {
 		return err
@@ -299,7 +303,7 @@ func (m *Main) Open(ctx context.Context) error {
 	roles := &access.Roles{Store: m.store}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
-		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
+		Auth:           authn,
 		Gate:           &access.Gate{Roles: roles},
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
