@@ -202,6 +202,9 @@ type Store interface {
 	Outbox
 	SigningKeys
 	Files
+	Documents
+	DataStorages
+	APIKeys
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

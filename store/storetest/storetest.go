@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	runUserData(t, newStore)
 	runFiles(t, newStore)
+	runDocuments(t, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision stores
