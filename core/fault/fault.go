@@ -61,6 +61,17 @@ const (
 	FileTypeRefused  Code = 2252 // the magic bytes are not a type this upload allows
 	FileLimitReached Code = 2253 // the user holds the most files allowed
 
+	// Seed 002 documents, data storage and user API keys.
+	DocumentLimitReached   Code = 2140 // the user already holds the most documents allowed
+	DocumentLimitWouldPass Code = 2141 // this upload would take the user past the documents limit
+	DocumentExpired        Code = 2142 // doc_expire is in the past
+	DataStorageTaken       Code = 2143 // the user already has a data storage of that title
+	APIKeyLimitReached     Code = 2144 // the user already holds the most API keys allowed
+	TwoFactorRequired      Code = 2145 // the action needs 2FA enabled on the account
+	TOTPCodeMissing        Code = 2146 // 2FA is on and no totp_code was sent
+	TOTPCodeInvalid        Code = 2147 // the totp_code is wrong, expired or already used
+	APIKeyInvalid          Code = 2148 // X-Auth-Apikey unknown, disabled, or its signature does not match
+
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
@@ -108,6 +119,16 @@ var messages = map[Code]string{
 	FileTooLarge:     "File too large.",
 	FileTypeRefused:  "File type not allowed.",
 	FileLimitReached: "File limit reached.",
+
+	DocumentLimitReached:   "Maximum number of documents already reached.",
+	DocumentLimitWouldPass: "This upload would pass the documents limit.",
+	DocumentExpired:        "Document already expired.",
+	DataStorageTaken:       "Data storage title already used.",
+	APIKeyLimitReached:     "API key limit reached.",
+	TwoFactorRequired:      "Two-factor authentication is not enabled.",
+	TOTPCodeMissing:        "TOTP code missing.",
+	TOTPCodeInvalid:        "TOTP code invalid.",
+	APIKeyInvalid:          "API key or signature invalid.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",

@@ -60,6 +60,11 @@ type FilesConfig struct {
 	Dir    string
 	S3     files.S3Config
 	Policy files.Policy
+	// MaxDocuments caps a user's KYC documents (seed 002).
+	MaxDocuments int
+	// StorageTitles is the allowlist of data-storage titles; nil admits any
+	// well-formed title.
+	StorageTitles []string
 }
 
 // setting is one documented setting.
@@ -212,6 +217,16 @@ func settings() []setting {
 			return nil
 		}},
 		{"PARTNERGATE_FILES_MAX_PER_USER", "files-max-per-user", strconv.Itoa(files.DefaultPolicy.MaxPerUser), "most files.create uploads one user holds", num(func(c *Config) *int { return &c.Files.Policy.MaxPerUser }, 1)},
+		{"PARTNERGATE_DOCUMENTS_MAX_PER_USER", "documents-max-per-user", "10", "most KYC documents (resource.documents.create) one user holds", num(func(c *Config) *int { return &c.Files.MaxDocuments }, 1)},
+		{"PARTNERGATE_DATA_STORAGE_TITLES", "data-storage-titles", "", "comma-separated titles resource.data_storage.create accepts; unset: any well-formed title", func(c *Config, v string) error {
+			c.Files.StorageTitles = nil
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					c.Files.StorageTitles = append(c.Files.StorageTitles, t)
+				}
+			}
+			return nil
+		}},
 		{"PARTNERGATE_S3_ENDPOINT", "s3-endpoint", "", "S3-compatible endpoint, host:port or https://host (http:// only on a private network)", str(func(c *Config) *string { return &c.Files.S3.Endpoint })},
 		{"PARTNERGATE_S3_BUCKET", "s3-bucket", "", "the bucket; must exist and must not be public", str(func(c *Config) *string { return &c.Files.S3.Bucket })},
 		{"PARTNERGATE_S3_REGION", "s3-region", "us-east-1", "the bucket's region", str(func(c *Config) *string { return &c.Files.S3.Region })},

@@ -12,7 +12,9 @@ import (
 
 	"partnergate/core/fault"
 	"partnergate/core/files"
+	"partnergate/core/documents"
 	filesns "partnergate/methods/files"
+	"partnergate/methods/resource"
 	"partnergate/rpc"
 )
 
@@ -48,7 +50,8 @@ func (m *Main) openFiles(ctx context.Context) error {
 // Files is the uploaded-files service, after Open.
 func (m *Main) Files() *files.Service { return m.files }
 
-// registerFiles registers files.* on reg and mounts GET /files/{id} on
+// registerFiles registers files.*, resource.documents.* and
+// resource.data_storage.create on reg and mounts GET /files/{id} on
 // mux, which serves a file's bytes to whom may see it (the owner, or
 // whoever m.files.Visible admits) after authn found the caller.
 func (m *Main) registerFiles(reg *rpc.Registry, mux *http.ServeMux, authn rpc.Authenticator) error {
@@ -57,8 +60,22 @@ func (m *Main) registerFiles(reg *rpc.Registry, mux *http.ServeMux, authn rpc.Au
 		return err
 	}
 	mux.Handle("GET /files/{id}", &fileServer{files: m.files, authn: authn, log: m.Log, trusted: m.Config.TrustedProxies})
+	docs := &documents.Service{Store: m.store, Files: m.files, MaxPerUser: m.Config.Files.MaxDocuments, Titles: m.Config.Files.StorageTitles}
+	for _, s := range []interface{ Methods() []rpc.Method }{
+		&resource.Documents{Documents: docs},
+		&resource.DataStorage{Documents: docs},
+	} {
+		if err := reg.Register(s, s.Methods()...); err != nil {
+			return err
+		}
+	}
+	m.documents = docs
 	return nil
 }
+
+// Documents is seed 002's documents and data-storage service, after Open
+// (admin.users.documents.pending and the verification use it).
+func (m *Main) Documents() *documents.Service { return m.documents }
 
 // fileServer is GET /files/{id}.
 type fileServer struct {

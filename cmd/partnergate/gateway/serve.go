@@ -23,6 +23,7 @@ import (
 	"partnergate/core/accounts"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
+	"partnergate/core/documents"
 	"partnergate/core/events"
 	"partnergate/core/files"
 	"partnergate/core/keyring"
@@ -70,6 +71,7 @@ type Main struct {
 	revoked    *tokens.Revocations
 	files      *files.Service
 	closeFiles func()
+	documents  *documents.Service
 }
 
 // kv returns the Redis state under the configured key prefix.
