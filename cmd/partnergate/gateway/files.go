@@ -10,9 +10,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"partnergate/core/documents"
 	"partnergate/core/fault"
 	"partnergate/core/files"
-	"partnergate/core/documents"
 	filesns "partnergate/methods/files"
 	"partnergate/methods/resource"
 	"partnergate/rpc"
