@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutboxDelivery", testOutboxDelivery},
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
+		{"TOTP", testTOTP},
+		{"TOTPParallel", testTOTPParallel},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
