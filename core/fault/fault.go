@@ -67,9 +67,6 @@ const (
 	DocumentExpired        Code = 2142 // doc_expire is in the past
 	DataStorageTaken       Code = 2143 // the user already has a data storage of that title
 	APIKeyLimitReached     Code = 2144 // the user already holds the most API keys allowed
-	TwoFactorRequired      Code = 2145 // the action needs 2FA enabled on the account
-	TOTPCodeMissing        Code = 2146 // 2FA is on and no totp_code was sent
-	TOTPCodeInvalid        Code = 2147 // the totp_code is wrong, expired or already used
 	APIKeyInvalid          Code = 2148 // X-Auth-Apikey unknown, disabled, or its signature does not match
 
 	// Seed 004 and access JWTs.
@@ -133,9 +130,6 @@ var messages = map[Code]string{
 	DocumentExpired:        "Document already expired.",
 	DataStorageTaken:       "Data storage title already used.",
 	APIKeyLimitReached:     "API key limit reached.",
-	TwoFactorRequired:      "Two-factor authentication is not enabled.",
-	TOTPCodeMissing:        "TOTP code missing.",
-	TOTPCodeInvalid:        "TOTP code invalid.",
 	APIKeyInvalid:          "API key or signature invalid.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",

@@ -50,6 +50,8 @@ type Config struct {
 	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
 	Files                        FilesConfig
+	// MaxAPIKeys caps a user's API keys (seed 002).
+	MaxAPIKeys int
 }
 
 // FilesConfig is where uploaded files live and their limits (core/files).
@@ -227,6 +229,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_API_KEYS_MAX_PER_USER", "api-keys-max-per-user", "10", "most user API keys (resource.api_keys.create) one user holds", num(func(c *Config) *int { return &c.MaxAPIKeys }, 1)},
 		{"PARTNERGATE_S3_ENDPOINT", "s3-endpoint", "", "S3-compatible endpoint, host:port or https://host (http:// only on a private network)", str(func(c *Config) *string { return &c.Files.S3.Endpoint })},
 		{"PARTNERGATE_S3_BUCKET", "s3-bucket", "", "the bucket; must exist and must not be public", str(func(c *Config) *string { return &c.Files.S3.Bucket })},
 		{"PARTNERGATE_S3_REGION", "s3-region", "us-east-1", "the bucket's region", str(func(c *Config) *string { return &c.Files.S3.Region })},

@@ -21,6 +21,7 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/apikeys"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/documents"
@@ -74,6 +75,7 @@ type Main struct {
 	files      *files.Service
 	closeFiles func()
 	documents  *documents.Service
+	apiKeys    *apikeys.Service
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -306,6 +308,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens}
 	if err := m.registerFiles(reg, mux, authn); err != nil {
+		return err
+	}
+	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
 		return err
 	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
