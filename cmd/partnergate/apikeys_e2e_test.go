@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pquerna/otp/totp"
 
+	"partnergate/core/apikeys"
 	"partnergate/core/fault"
 	"partnergate/core/otp"
 	"partnergate/internal/testkit"
@@ -128,5 +131,150 @@ func TestSeed002APIKeys(t *testing.T) {
 				otpWantFault(t, "bob deletes alice's key", e, fault.NotFound, "record.not_found")
 			})
 		})
+	}
+}
+
+// userKeyHeaders signs one request with a user API key: Barong's
+// X-Auth-Apikey, X-Auth-Nonce (ms) and X-Auth-Signature.
+func userKeyHeaders(alg, kid, secret string, at time.Time) map[string]string {
+	nonce := strconv.FormatInt(at.UnixMilli(), 10)
+	return map[string]string{"X-Auth-Apikey": kid, "X-Auth-Nonce": nonce, "X-Auth-Signature": apikeys.Sign(alg, secret, nonce, kid)}
+}
+
+// TestSeed002UserKeyCalls: a user API key signs calls as its user, on
+// the user's own resource.* methods within its scope only; the nonce is
+// checked against the clock and used once; deny by default elsewhere.
+func TestSeed002UserKeyCalls(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range looseRates {
+				env[k] = v
+			}
+			for k, v := range b.Env {
+				env[k] = v
+			}
+			clk := &otpClock{t: time.Now()}
+			g := withOTPClock(t, clk, env)
+			_, alice := newVerifiedUser(t, g, "uk-alice@example.com", strongPassword)
+			app, _, _ := enrolOTP(t, g, clk, alice)
+			e := g.CallAs(t, g.Client().WithToken(alice), "resource.api_keys.create",
+				map[string]string{"algorithm": "HS384", "scope": "resource.documents", "totp_code": app.fresh()})
+			otpWantOK(t, "create", e)
+			var k resourcewire.APIKey
+			if err := json.Unmarshal(e.Data, &k); err != nil {
+				t.Fatal(err)
+			}
+			// Alice has one document; the key sees it.
+			otpWantOK(t, "upload", g.CallAs(t, g.Client().WithToken(alice), "resource.documents.create", docParams(pngFile)))
+			ctx := context.Background()
+			n := 0
+			signed := func() apiCaller {
+				n++ // a distinct millisecond per request
+				return apiCaller{base: g.URL, header: userKeyHeaders("HS384", k.Kid, k.Secret, time.Now().Add(time.Duration(n)*time.Millisecond))}
+			}
+
+			r := signed().call(ctx, "resource.documents.list", nil)
+			var ds []resourcewire.Document
+			if r.Err != nil || r.Proto != nil || r.Env.Error.Status || json.Unmarshal(r.Env.Data, &ds) != nil || len(ds) != 1 {
+				t.Fatalf("signed list: %v", r)
+			}
+			if r := signed().callPath(ctx, "resource.documents.list", nil); r.Env.Error.Status || r.Proto != nil {
+				t.Fatalf("signed list, path style: %v", r)
+			}
+			for _, tc := range []struct {
+				method string
+				params any
+				code   fault.Code
+			}{
+				{"resource.data_storage.create", map[string]string{"title": "t", "data": "{}"}, fault.Forbidden}, // outside the scope
+				{"resource.api_keys.list", map[string]string{"totp_code": "123456"}, fault.Forbidden},            // never by key
+				{"resource.otp.disable", map[string]string{"code": "123456"}, fault.Forbidden},
+				{"user.settings.get", nil, fault.Forbidden},
+				{"files.create", map[string]string{"data": b64(pngFile)}, fault.Forbidden},
+				{"identity.ping", nil, 0}, // public
+			} {
+				r := signed().call(ctx, tc.method, tc.params)
+				if r.Err != nil || r.Proto != nil || r.Env.Error.Code != int(tc.code) {
+					t.Errorf("%s by key: %v, want %d", tc.method, r, tc.code)
+				}
+			}
+
+			t.Run("headers refused", func(t *testing.T) {
+				replay := signed()
+				if r := replay.call(ctx, "resource.documents.list", nil); r.Env.Error.Status {
+					t.Fatalf("first use: %v", r)
+				}
+				stale := apiCaller{base: g.URL, header: userKeyHeaders("HS384", k.Kid, k.Secret, time.Now().Add(-time.Minute))}
+				wrong := signed()
+				wrong.header["X-Auth-Signature"] = apikeys.Sign("HS384", strings.Repeat("0", 64), wrong.header["X-Auth-Nonce"], k.Kid)
+				alg := signed()
+				alg.header["X-Auth-Signature"] = apikeys.Sign("HS256", k.Secret, alg.header["X-Auth-Nonce"], k.Kid)
+				both := signed().withToken(alice)
+				half := signed()
+				delete(half.header, "X-Auth-Signature")
+				for _, tc := range []struct {
+					name string
+					c    apiCaller
+					code fault.Code
+				}{
+					{"replayed nonce", replay, fault.NonceReplayed},
+					{"stale nonce", stale, fault.TimestampStale},
+					{"wrong secret", wrong, fault.APIKeyInvalid},
+					{"wrong hash", alg, fault.APIKeyInvalid},
+					{"with a bearer too", both, fault.SignatureMalformed},
+					{"no signature", half, fault.SignatureMissing},
+				} {
+					r := tc.c.call(ctx, "resource.documents.list", nil)
+					if r.Err != nil || r.Env.Error.Code != int(tc.code) || string(r.Env.Data) != "null" {
+						t.Errorf("%s: %v, want %d", tc.name, r, tc.code)
+					}
+				}
+			})
+			t.Run("batch under one signature", func(t *testing.T) {
+				rs, err := signed().batch(ctx, rpcBody("resource.documents.list", 1, nil),
+					rpcBody("resource.data_storage.create", 2, map[string]string{"title": "t", "data": "{}"}))
+				if err != nil || len(rs) != 2 || rs[0].Env.Error.Status || rs[1].Env.Error.Code != int(fault.Forbidden) {
+					t.Fatalf("batch: %v %v", rs, err)
+				}
+			})
+			t.Run("a disabled key stops", func(t *testing.T) {
+				otpWantOK(t, "disable", g.CallAs(t, g.Client().WithToken(alice), "resource.api_keys.update",
+					map[string]string{"kid": k.Kid, "state": "disabled", "totp_code": app.fresh()}))
+				if r := signed().call(ctx, "resource.documents.list", nil); r.Env.Error.Code != int(fault.APIKeyInvalid) {
+					t.Fatalf("disabled key: %v", r)
+				}
+				if strings.Contains(g.Logs.String(), k.Secret) {
+					t.Fatal("the secret is in the log")
+				}
+			})
+		})
+	}
+}
+
+// userKeyCaller gives the session's user 2FA and an API key without a
+// scope (every resource.* method a key may call), and returns a caller
+// that signs each request afresh with it, for the access matrix.
+func userKeyCaller(t *testing.T, g *testkit.Gateway, token string) func(string) apiCaller {
+	t.Helper()
+	clk := &otpClock{t: time.Now()}
+	app, _, _ := enrolOTP(t, g, clk, token)
+	e := g.CallAs(t, g.Client().WithToken(token), "resource.api_keys.create", map[string]string{"algorithm": "HS256", "totp_code": app.next()})
+	otpWantOK(t, "matrix key", e)
+	var k resourcewire.APIKey
+	if err := json.Unmarshal(e.Data, &k); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	last := time.Now()
+	return func(string) apiCaller {
+		mu.Lock()
+		defer mu.Unlock()
+		at := time.Now()
+		if !at.After(last.Add(time.Millisecond)) {
+			at = last.Add(time.Millisecond)
+		}
+		last = at
+		return apiCaller{base: g.URL, header: userKeyHeaders("HS256", k.Kid, k.Secret, at)}
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"partnergate/client"
 	"partnergate/core/accounts"
+	"partnergate/core/apikeys"
 	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/internal/testkit"
@@ -371,6 +372,13 @@ func expectedAccess(t *testing.T, m *rpc.Method, kind string) int {
 		// Refused credentials refuse every call of the request.
 		return int(fault.SessionInvalid)
 	}
+	if kind == "user api key" && m.Access != rpc.Public {
+		// A user's key reaches the user's own resource.* methods only.
+		if m.Access == rpc.SessionUser && apikeys.Grants(nil, m.Name) {
+			return 0
+		}
+		return int(fault.Forbidden)
+	}
 	switch m.Access {
 	case rpc.Public:
 		return 0
@@ -452,6 +460,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"admin", func(string) apiCaller { return anon.withToken(tokAdmin) }},
 		{"revoked session", func(string) apiCaller { return anon.withToken(tokRevoked) }},
 		{"expired session", func(string) apiCaller { return anon.withToken(tokExpired) }},
+		{"user api key", userKeyCaller(t, g, tokA)},
 	}
 
 	methods := g.Handler().Registry().Methods()
@@ -467,8 +476,8 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		for _, k := range kinds {
 			want := expectedAccess(t, m, k.name)
-			c := k.c(m.Name)
 			for _, style := range []string{"rpc", "path"} {
+				c := k.c(m.Name) // per request: a user key signs each once
 				var r gwReply
 				if style == "rpc" {
 					r = c.call(ctx, m.Name, probe)

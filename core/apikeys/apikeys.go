@@ -324,18 +324,18 @@ func (s *Service) Check(ctx context.Context, sg Signed) (store.APIKey, error) {
 	return k, nil
 }
 
-// Grants reports whether a key may call method: only the user's own
-// resource.* methods, never the ones that manage keys or the second
+// Grants reports whether a key of scope may call method: only the user's
+// own resource.* methods, never the ones that manage keys or the second
 // factor, and within the key's scope when it has one.
-func Grants(k store.APIKey, method string) bool {
+func Grants(scope []string, method string) bool {
 	if !strings.HasPrefix(method, "resource.") ||
 		strings.HasPrefix(method, "resource.api_keys.") || strings.HasPrefix(method, "resource.otp.") {
 		return false
 	}
-	if len(k.Scope) == 0 {
+	if len(scope) == 0 {
 		return true
 	}
-	for _, sc := range k.Scope {
+	for _, sc := range scope {
 		if sc == method || (strings.HasPrefix(method, sc) && method[len(sc)] == '.') {
 			return true
 		}

@@ -306,11 +306,11 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Log.Warn().Msg("dev mode: dev.outbox.list exposes queued codes; never use in production")
 	}
-	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens}
-	if err := m.registerFiles(reg, mux, authn); err != nil {
+	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
 		return err
 	}
-	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
+	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens, UserKeys: m.apiKeys}
+	if err := m.registerFiles(reg, mux, authn); err != nil {
 		return err
 	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
