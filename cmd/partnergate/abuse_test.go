@@ -414,6 +414,9 @@ func TestLogCanary(t *testing.T) {
 		}
 	}
 
+	// Seed 002's API keys and the uploads (apikeys_e2e_test.go).
+	canaryKeysAndFiles(t, g, &cn)
+
 	// Deletion: a wrong code, then the right one.
 	r = user.call(ctx, "user.auth.delete", nil)
 	var del struct{ Token string }

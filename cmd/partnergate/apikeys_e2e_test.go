@@ -278,3 +278,50 @@ func userKeyCaller(t *testing.T, g *testkit.Gateway, token string) func(string) 
 		return apiCaller{base: g.URL, header: userKeyHeaders("HS256", k.Kid, k.Secret, at)}
 	}
 }
+
+// canaryKeysAndFiles is TestLogCanary's part for seed 002's API keys and
+// the uploads: a user with 2FA makes a key (its secret, the TOTP codes and
+// the signatures are canaries), signs calls with it (one with a wrong
+// secret), uploads a file and a document (their base64 may be stored as
+// blobs, never logged), and deletes the key.
+func canaryKeysAndFiles(t *testing.T, g *testkit.Gateway, cn *canaries) {
+	t.Helper()
+	ctx := context.Background()
+	pw := secretText("Canary-keys-")
+	cn.add(pw)
+	_, tok := newVerifiedUser(t, g, "canary-keys@example.com", pw)
+	cn.add(tok)
+	clk := &otpClock{t: time.Now()}
+	app, recovery, enabledWith := enrolOTP(t, g, clk, tok)
+	cn.add(app.secret)
+	cn.add(recovery...)
+	code := app.next()
+	cn.code(enabledWith, code)
+	user := apiCaller{base: g.URL}.withToken(tok)
+	r := user.call(ctx, "resource.api_keys.create", map[string]string{"algorithm": "HS256", "totp_code": code})
+	var k resourcewire.APIKey
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &k) != nil || k.Secret == "" {
+		t.Fatalf("key: %v", r)
+	}
+	cn.add(k.Secret)
+	h := userKeyHeaders("HS256", k.Kid, k.Secret, time.Now())
+	cn.add(h["X-Auth-Signature"])
+	mustCode(t, apiCaller{base: g.URL, header: h}.call(ctx, "resource.documents.list", nil), 0, "signed by key")
+	wrong := secretText("Canary-wrong-key-")
+	cn.add(wrong)
+	h = userKeyHeaders("HS256", k.Kid, wrong, time.Now().Add(time.Millisecond))
+	cn.add(h["X-Auth-Signature"])
+	mustCode(t, apiCaller{base: g.URL, header: h}.call(ctx, "resource.documents.list", nil), int(fault.APIKeyInvalid), "wrong key secret")
+
+	marker := secretText("CanaryFile-")
+	img := append(append([]byte(nil), pngFile[:16]...), []byte(marker)...)
+	cn.logOnly = append(cn.logOnly, b64(img), marker)
+	mustCode(t, user.call(ctx, "files.create", map[string]string{"data": b64(img)}), 0, "files.create")
+	doc := append(append([]byte(nil), pdfFile[:9]...), []byte(marker)...)
+	cn.logOnly = append(cn.logOnly, b64(doc))
+	mustCode(t, user.call(ctx, "resource.documents.create", docParams(doc)), 0, "documents.create")
+	mustCode(t, user.call(ctx, "resource.data_storage.create", map[string]string{"title": "canary", "data": `{"v":"` + marker + `"}`}), 0, "data_storage.create")
+	// The gateway's clock is the real one and the next step's code is
+	// spent: a recovery code (accepted once, as a second factor) deletes.
+	mustCode(t, user.call(ctx, "resource.api_keys.delete", map[string]string{"kid": k.Kid, "totp_code": recovery[0]}), 0, "delete key")
+}
