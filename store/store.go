@@ -214,6 +214,10 @@ type Store interface {
 	Outbox
 	SigningKeys
 	ChatStore
+	Files
+	Documents
+	DataStorages
+	APIKeys
 	TOTPs
 	Activities
 

@@ -418,6 +418,8 @@ func TestLogCanary(t *testing.T) {
 	// code), the codes and the recovery codes never reach the log, the
 	// database files or Redis in clear.
 	canaryTOTP(t, g, &cn, anon, user, e3, pw2)
+	// Seed 002's API keys and the uploads (apikeys_e2e_test.go).
+	canaryKeysAndFiles(t, g, &cn)
 
 	// Deletion: a wrong code, then the right one.
 	r = user.call(ctx, "user.auth.delete", nil)

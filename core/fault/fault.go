@@ -63,6 +63,20 @@ const (
 	ProfileExists      Code = 2106 // resource.profiles.create: the user has a profile already
 	ProfileLocked      Code = 2107 // the profile is submitted, verified or rejected: no longer editable
 
+	// Uploaded files (core/files): files.create, documents, photos.
+	FileInvalid      Code = 2250 // the content is not strict base64, or is empty
+	FileTooLarge     Code = 2251 // over the configured size cap
+	FileTypeRefused  Code = 2252 // the magic bytes are not a type this upload allows
+	FileLimitReached Code = 2253 // the user holds the most files allowed
+
+	// Seed 002 documents, data storage and user API keys.
+	DocumentLimitReached   Code = 2140 // the user already holds the most documents allowed
+	DocumentLimitWouldPass Code = 2141 // this upload would take the user past the documents limit
+	DocumentExpired        Code = 2142 // doc_expire is in the past
+	DataStorageTaken       Code = 2143 // the user already has a data storage of that title
+	APIKeyLimitReached     Code = 2144 // the user already holds the most API keys allowed
+	APIKeyInvalid          Code = 2148 // X-Auth-Apikey unknown, disabled, or its signature does not match
+
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
@@ -121,6 +135,18 @@ var messages = map[Code]string{
 	LimitReached:       "Limit reached.",
 	ProfileExists:      "Profile already exists.",
 	ProfileLocked:      "Profile can no longer be edited.",
+
+	FileInvalid:      "File content invalid.",
+	FileTooLarge:     "File too large.",
+	FileTypeRefused:  "File type not allowed.",
+	FileLimitReached: "File limit reached.",
+
+	DocumentLimitReached:   "Maximum number of documents already reached.",
+	DocumentLimitWouldPass: "This upload would pass the documents limit.",
+	DocumentExpired:        "Document already expired.",
+	DataStorageTaken:       "Data storage title already used.",
+	APIKeyLimitReached:     "API key limit reached.",
+	APIKeyInvalid:          "API key or signature invalid.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",

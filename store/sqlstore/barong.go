@@ -175,18 +175,6 @@ func (s *Store) Phone(ctx context.Context, userID, number string) (store.Phone, 
 	return r.phone(), nil
 }
 
-// lockUser takes the user row's lock on Postgres (SQLite has one writer)
-// and reports sql.ErrNoRows when the user does not exist, so per-user caps
-// hold under concurrent creates.
-func (s *Store) lockUser(ctx context.Context, tx *sqlx.Tx, userID string) error {
-	q := `SELECT id FROM users WHERE id = ?`
-	if s.dialect == DialectPostgres {
-		q += " FOR UPDATE"
-	}
-	var id string
-	return tx.GetContext(ctx, &id, tx.Rebind(q), userID)
-}
-
 // AddPhone stores a new phone under the per-user cap.
 func (s *Store) AddPhone(ctx context.Context, p store.Phone, max int) (store.Phone, error) {
 	if p.UserID == "" || p.Number == "" {

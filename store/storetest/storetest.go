@@ -62,6 +62,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	runUserData(t, newStore)
 	runChat(t, newStore)
 	runBarong(t, newStore)
+	runFiles(t, newStore)
+	runDocuments(t, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision stores

@@ -22,14 +22,17 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
+	"partnergate/core/apikeys"
 	"partnergate/core/captcha"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
+	"partnergate/core/documents"
 	"partnergate/core/events"
+	"partnergate/core/files"
 	"partnergate/core/geo"
 	"partnergate/core/keyring"
-	"partnergate/core/otp"
 	"partnergate/core/kyc"
+	"partnergate/core/otp"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -76,6 +79,10 @@ type Main struct {
 	revoked    *tokens.Revocations
 	geo        *geo.DB
 	activity   *activity.Recorder
+	files      *files.Service
+	closeFiles func()
+	documents  *documents.Service
+	apiKeys    *apikeys.Service
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -211,6 +218,9 @@ func (m *Main) Open(ctx context.Context) error {
 	kvs := m.kv()
 	users := usercache.New(m.db, kvs, 0)
 	m.store = users
+	if err := m.openFiles(ctx); err != nil {
+		return fmt.Errorf("files: %w", err)
+	}
 	// The per-process user copy follows every gateway's writes while this
 	// runs; it stops with Close, before Redis is closed.
 	wctx, stopWatch := context.WithCancel(context.Background())
@@ -331,6 +341,13 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Log.Warn().Msg("dev mode: dev.outbox.list exposes queued codes; never use in production")
 	}
+	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
+		return err
+	}
+	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens, UserKeys: m.apiKeys}
+	if err := m.registerFiles(reg, mux, authn); err != nil {
+		return err
+	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
 	if err != nil {
 		return err
@@ -338,7 +355,7 @@ func (m *Main) Open(ctx context.Context) error {
 	roles := &access.Roles{Store: m.store}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
-		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
+		Auth:           authn,
 		Gate:           &access.Gate{Roles: roles},
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
@@ -502,6 +519,9 @@ func (m *Main) Close() error {
 	}
 	if m.closeRedis != nil {
 		m.closeRedis()
+	}
+	if m.closeFiles != nil {
+		m.closeFiles()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

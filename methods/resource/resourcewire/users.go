@@ -2,9 +2,6 @@ package resourcewire
 
 import "partnergate/methods/barong/barongwire"
 
-// Empty is the params of the methods that take none.
-type Empty struct{}
-
 // User is Barong's user object.
 type User = barongwire.User
 
