@@ -56,10 +56,32 @@ const (
 	BasicMalformed    Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 	AccountKeyInvalid Code = 2201 // seed 003 users.resetPassword: unknown user, no key or a wrong key (never told apart)
 
+	// Uploaded files (core/files): files.create, documents, photos.
+	FileInvalid      Code = 2250 // the content is not strict base64, or is empty
+	FileTooLarge     Code = 2251 // over the configured size cap
+	FileTypeRefused  Code = 2252 // the magic bytes are not a type this upload allows
+	FileLimitReached Code = 2253 // the user holds the most files allowed
+
+	// Seed 002 documents, data storage and user API keys.
+	DocumentLimitReached   Code = 2140 // the user already holds the most documents allowed
+	DocumentLimitWouldPass Code = 2141 // this upload would take the user past the documents limit
+	DocumentExpired        Code = 2142 // doc_expire is in the past
+	DataStorageTaken       Code = 2143 // the user already has a data storage of that title
+	APIKeyLimitReached     Code = 2144 // the user already holds the most API keys allowed
+	APIKeyInvalid          Code = 2148 // X-Auth-Apikey unknown, disabled, or its signature does not match
+
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
 	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
+
+	// Two-factor authentication (core/otp), every namespace.
+	OTPRequired       Code = 2120 // 2FA is on and no code was given
+	OTPInvalid        Code = 2121 // the code is wrong, of a used step, or a used recovery code
+	OTPMalformed      Code = 2122 // the code is neither 6 digits nor a recovery code
+	OTPNotEnabled     Code = 2123 // verify/disable while 2FA is off
+	OTPAlreadyEnabled Code = 2124 // generate/enable while 2FA is on
+	OTPNotGenerated   Code = 2125 // enable before generate_qrcode
 
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
@@ -100,9 +122,28 @@ var messages = map[Code]string{
 	BasicMalformed:    "Basic credentials malformed.",
 	AccountKeyInvalid: "Wrong user id or account key.",
 
+	FileInvalid:      "File content invalid.",
+	FileTooLarge:     "File too large.",
+	FileTypeRefused:  "File type not allowed.",
+	FileLimitReached: "File limit reached.",
+
+	DocumentLimitReached:   "Maximum number of documents already reached.",
+	DocumentLimitWouldPass: "This upload would pass the documents limit.",
+	DocumentExpired:        "Document already expired.",
+	DataStorageTaken:       "Data storage title already used.",
+	APIKeyLimitReached:     "API key limit reached.",
+	APIKeyInvalid:          "API key or signature invalid.",
+
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",
 	RefreshTokenReused:  "Refresh token already used; the session was ended.",
+
+	OTPRequired:       "Two-factor code required.",
+	OTPInvalid:        "Two-factor code is wrong or already used.",
+	OTPMalformed:      "Two-factor code must be 6 digits or a recovery code.",
+	OTPNotEnabled:     "Two-factor authentication is not enabled.",
+	OTPAlreadyEnabled: "Two-factor authentication is already enabled.",
+	OTPNotGenerated:   "No two-factor secret yet: generate a QR code first.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

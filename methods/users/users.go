@@ -120,14 +120,14 @@ func (s *Service) Register(r *http.Request, p *userswire.RegisterParams, res *us
 
 // basicLogIn checks the request's Basic credentials through the login
 // core: a username, or an email or phone of the same user base.
-func (s *Service) basicLogIn(r *http.Request) (store.User, error) {
+func (s *Service) basicLogIn(r *http.Request, otpCode string) (store.User, error) {
 	name, pw, err := access.BasicFrom(r)
 	if err != nil {
 		return store.User{}, err
 	}
 	ctx := r.Context()
 	kind, norm := accounts.ParseLogin(name)
-	return s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: pw, IP: rpc.CallerFrom(ctx).IP})
+	return s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: pw, IP: rpc.CallerFrom(ctx).IP, Code: otpCode})
 }
 
 // Login is users.login.
@@ -137,7 +137,7 @@ func (s *Service) Login(r *http.Request, p *userswire.LoginParams, res *userswir
 	if err != nil {
 		return err
 	}
-	u, err := s.basicLogIn(r)
+	u, err := s.basicLogIn(r, p.OTPCode)
 	if err != nil {
 		return err
 	}
@@ -259,8 +259,8 @@ func (s *Service) DevicesDelete(r *http.Request, p *userswire.DevicesDeleteParam
 }
 
 // Delete is users.me.delete.
-func (s *Service) Delete(r *http.Request, _ *userswire.Empty, res *bool) error {
-	u, err := s.basicLogIn(r)
+func (s *Service) Delete(r *http.Request, p *userswire.DeleteParams, res *bool) error {
+	u, err := s.basicLogIn(r, p.OTPCode)
 	if err != nil {
 		return err
 	}

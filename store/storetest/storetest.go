@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
 		{"Activities", testActivities},
+		{"TOTP", testTOTP},
+		{"TOTPParallel", testTOTPParallel},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -59,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	runUserData(t, newStore)
 	runChat(t, newStore)
+	runFiles(t, newStore)
+	runDocuments(t, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision stores

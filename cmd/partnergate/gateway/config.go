@@ -14,6 +14,7 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/delivery"
+	"partnergate/core/files"
 	"partnergate/core/password"
 	"partnergate/rpc"
 )
@@ -51,6 +52,24 @@ type Config struct {
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
+	Files                        FilesConfig
+	// MaxAPIKeys caps a user's API keys (seed 002).
+	MaxAPIKeys int
+}
+
+// FilesConfig is where uploaded files live and their limits (core/files).
+type FilesConfig struct {
+	// Backend is "fs" (a directory; the default) or "s3".
+	Backend string
+	// Dir is the fs backend's directory; "" is DATA_DIR/files.
+	Dir    string
+	S3     files.S3Config
+	Policy files.Policy
+	// MaxDocuments caps a user's KYC documents (seed 002).
+	MaxDocuments int
+	// StorageTitles is the allowlist of data-storage titles; nil admits any
+	// well-formed title.
+	StorageTitles []string
 }
 
 // setting is one documented setting.
@@ -193,6 +212,39 @@ func settings() []setting {
 		{"PARTNERGATE_SMS_WEBHOOK_AUTH", "sms-webhook-auth", "", "Authorization header value sent to the SMS webhook", str(func(c *Config) *string { return &c.Webhook.Authorization })},
 		{"PARTNERGATE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long SIGTERM waits for calls in flight", dur(func(c *Config) *time.Duration { return &c.Shutdown })},
 		{"PARTNERGATE_SESSION_IDLE", "session-idle", "336h", "session idle timeout (sliding)", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
+		{"PARTNERGATE_FILES", "files", "fs", "where uploaded files live: fs (a directory) or s3 (an S3-compatible bucket)", str(func(c *Config) *string { return &c.Files.Backend })},
+		{"PARTNERGATE_FILES_DIR", "files-dir", "", "the fs backend's directory; default DATA_DIR/files", str(func(c *Config) *string { return &c.Files.Dir })},
+		{"PARTNERGATE_FILES_MAX_SIZE", "files-max-size", strconv.FormatInt(files.DefaultPolicy.MaxSize, 10), "largest uploaded file, bytes (decoded); its base64 must fit PARTNERGATE_MAX_BODY", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want bytes ≥ 1, got %q", v)
+			}
+			c.Files.Policy.MaxSize = n
+			return nil
+		}},
+		{"PARTNERGATE_FILES_MAX_PER_USER", "files-max-per-user", strconv.Itoa(files.DefaultPolicy.MaxPerUser), "most files.create uploads one user holds", num(func(c *Config) *int { return &c.Files.Policy.MaxPerUser }, 1)},
+		{"PARTNERGATE_DOCUMENTS_MAX_PER_USER", "documents-max-per-user", "10", "most KYC documents (resource.documents.create) one user holds", num(func(c *Config) *int { return &c.Files.MaxDocuments }, 1)},
+		{"PARTNERGATE_DATA_STORAGE_TITLES", "data-storage-titles", "", "comma-separated titles resource.data_storage.create accepts; unset: any well-formed title", func(c *Config, v string) error {
+			c.Files.StorageTitles = nil
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					c.Files.StorageTitles = append(c.Files.StorageTitles, t)
+				}
+			}
+			return nil
+		}},
+		{"PARTNERGATE_API_KEYS_MAX_PER_USER", "api-keys-max-per-user", "10", "most user API keys (resource.api_keys.create) one user holds", num(func(c *Config) *int { return &c.MaxAPIKeys }, 1)},
+		{"PARTNERGATE_S3_ENDPOINT", "s3-endpoint", "", "S3-compatible endpoint, host:port or https://host (http:// only on a private network)", str(func(c *Config) *string { return &c.Files.S3.Endpoint })},
+		{"PARTNERGATE_S3_BUCKET", "s3-bucket", "", "the bucket; must exist and must not be public", str(func(c *Config) *string { return &c.Files.S3.Bucket })},
+		{"PARTNERGATE_S3_REGION", "s3-region", "us-east-1", "the bucket's region", str(func(c *Config) *string { return &c.Files.S3.Region })},
+		{"PARTNERGATE_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key id", str(func(c *Config) *string { return &c.Files.S3.AccessKey })},
+		{"PARTNERGATE_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key", str(func(c *Config) *string { return &c.Files.S3.SecretKey })},
+		{"PARTNERGATE_S3_PREFIX", "s3-prefix", "", "put before every object name, ending in /", str(func(c *Config) *string { return &c.Files.S3.Prefix })},
+		{"PARTNERGATE_S3_PATH_STYLE", "s3-path-style", "false", "address the bucket in the path (most self-hosted servers)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Files.S3.PathStyle = b
+			return err
+		}},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
 	}
 }
@@ -255,6 +307,20 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--dev is refused unless listening on loopback, and %s is not", c.Addr)
 		}
 	}
+	switch c.Files.Backend {
+	case "", "fs":
+	case "s3":
+		if c.Files.S3.Endpoint == "" || c.Files.S3.Bucket == "" {
+			return errors.New("PARTNERGATE_FILES=s3 needs PARTNERGATE_S3_ENDPOINT and PARTNERGATE_S3_BUCKET")
+		}
+	default:
+		return errors.New("PARTNERGATE_FILES must be fs or s3")
+	}
+	if c.Files.Policy.MaxSize > 0 && c.Limits.MaxBody > 0 {
+		if err := c.Files.Policy.Validate(c.Limits.MaxBody); err != nil {
+			return fmt.Errorf("PARTNERGATE_FILES_MAX_SIZE: %w", err)
+		}
+	}
 	if c.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(c.PprofAddr)
 		if err != nil || !isLoopback(host) {
@@ -278,6 +344,14 @@ func (c *Config) keyFile() string {
 		return c.SecretKeyFile
 	}
 	return filepath.Join(c.DataDir, "secret.key")
+}
+
+// filesDir is the fs backend's directory.
+func (c *Config) filesDir() string {
+	if c.Files.Dir != "" {
+		return c.Files.Dir
+	}
+	return filepath.Join(c.DataDir, "files")
 }
 
 // dsn is the SQL store's address: Postgres when configured, else the file.

@@ -22,11 +22,15 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
+	"partnergate/core/apikeys"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
+	"partnergate/core/documents"
 	"partnergate/core/events"
+	"partnergate/core/files"
 	"partnergate/core/geo"
 	"partnergate/core/keyring"
+	"partnergate/core/otp"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -34,6 +38,7 @@ import (
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
+	"partnergate/methods/resource"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	chatusers "partnergate/methods/users"
@@ -72,6 +77,10 @@ type Main struct {
 	revoked    *tokens.Revocations
 	geo        *geo.DB
 	activity   *activity.Recorder
+	files      *files.Service
+	closeFiles func()
+	documents  *documents.Service
+	apiKeys    *apikeys.Service
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -207,6 +216,9 @@ func (m *Main) Open(ctx context.Context) error {
 	kvs := m.kv()
 	users := usercache.New(m.db, kvs, 0)
 	m.store = users
+	if err := m.openFiles(ctx); err != nil {
+		return fmt.Errorf("files: %w", err)
+	}
 	// The per-process user copy follows every gateway's writes while this
 	// runs; it stops with Close, before Redis is closed.
 	wctx, stopWatch := context.WithCancel(context.Background())
@@ -242,6 +254,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
 	}
 	m.accounts = accounts
+	// The second factor (core/otp): every password login checks it once a
+	// user turns it on; its guesses count on the login failure counters.
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
 	m.revoked = &tokens.Revocations{KV: kvs, Log: m.Log}
@@ -273,6 +289,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
 	}
+	otpSvc := &resource.OTP{Accounts: accounts, OTP: secondFactor}
+	if err := reg.Register(otpSvc, otpSvc.Methods()...); err != nil {
+		return err
+	}
 	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
 	if err := reg.Register(accountSvc, accountSvc.Methods()...); err != nil {
 		return err
@@ -302,6 +322,13 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Log.Warn().Msg("dev mode: dev.outbox.list exposes queued codes; never use in production")
 	}
+	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens}
+	if err := m.registerFiles(reg, mux, authn); err != nil {
+		return err
+	}
+	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
+		return err
+	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
 	if err != nil {
 		return err
@@ -309,7 +336,7 @@ func (m *Main) Open(ctx context.Context) error {
 	roles := &access.Roles{Store: m.store}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
-		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
+		Auth:           authn,
 		Gate:           &access.Gate{Roles: roles},
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
@@ -473,6 +500,9 @@ func (m *Main) Close() error {
 	}
 	if m.closeRedis != nil {
 		m.closeRedis()
+	}
+	if m.closeFiles != nil {
+		m.closeFiles()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

@@ -73,6 +73,16 @@ type RegisterParams struct {
 // Authorization: Basic.
 type LoginParams struct {
 	DeviceInfo DeviceInfo `json:"deviceInfo" rpc:"required"`
+	// OTPCode is not in the seed: the second-factor code (6 digits or a
+	// recovery code) of a user with 2FA on, as every namespace's login
+	// takes one.
+	OTPCode string `json:"otpCode" rpc:"max=64"`
+}
+
+// DeleteParams is users.me.delete's request: the username and password
+// are in Authorization: Basic; OTPCode as in LoginParams.
+type DeleteParams struct {
+	OTPCode string `json:"otpCode" rpc:"max=64"`
 }
 
 // Empty is a method without params.

@@ -1,0 +1,344 @@
+// Package apikeys keeps seed 002's (Barong's) user API keys: a key id and
+// an HMAC secret a user's scripts sign requests with, acting as the user
+// within the key's scope. The secret is 256 random bits, shown once at
+// creation and kept sealed by the key ring (it must be recovered to check
+// signatures); creating, listing, changing and deleting keys needs the
+// user's 2FA on and a valid code from it, as Barong requires.
+//
+// A signed request carries X-Auth-Apikey (the kid), X-Auth-Nonce (the
+// Unix time in milliseconds, within ±30 s of the server's and used once
+// per key) and X-Auth-Signature = hex(HMAC(secret, nonce + kid)) with the
+// key's hash (SHA-256, -384 or -512), compared in constant time.
+package apikeys
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"partnergate/core"
+	"partnergate/core/fault"
+	"partnergate/core/keyring"
+	"partnergate/store"
+)
+
+// Algorithms are the HMAC algorithms a key may use.
+var Algorithms = []string{"HS256", "HS384", "HS512"}
+
+// Limits.
+const (
+	DefaultMaxPerUser = 10
+	MaxScopes         = 16
+	// Window is how far X-Auth-Nonce may be from the server's clock.
+	Window = 30 * time.Second
+)
+
+// SecondFactor is what the key methods need of core/otp.
+type SecondFactor interface {
+	Enabled(ctx context.Context, userID string) (bool, error)
+	Verify(ctx context.Context, userID, code string) error
+}
+
+// Service manages and checks user API keys.
+type Service struct {
+	Store  store.Store
+	Ring   *keyring.Ring
+	OTP    SecondFactor
+	Nonces store.Nonces
+	// MaxPerUser caps a user's keys (0: DefaultMaxPerUser).
+	MaxPerUser int
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) max() int {
+	if s.MaxPerUser > 0 {
+		return s.MaxPerUser
+	}
+	return DefaultMaxPerUser
+}
+
+const sealDomain = "apikey"
+
+var scopePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
+
+// ParseScope reads Barong's comma-separated scope param: at most 16
+// method-name prefixes ("resource", "resource.documents"), duplicates
+// dropped, order kept. "" is no scope.
+func ParseScope(s string) ([]string, error) {
+	out := []string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" || len(p) > 64 || !scopePattern.MatchString(p) {
+			return nil, fault.Field(fault.Invalid, "scope", "comma-separated method prefixes such as resource or resource.documents")
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) > MaxScopes {
+		return nil, fault.Field(fault.Invalid, "scope", "at most 16 scopes")
+	}
+	return out, nil
+}
+
+// Authorise checks the user's second factor: 2FA on (OTPNotEnabled
+// otherwise) and code valid (OTPRequired, OTPMalformed, OTPInvalid,
+// Throttled). A valid code is used up.
+func (s *Service) Authorise(ctx context.Context, userID, code string) error {
+	if s.OTP == nil {
+		return errors.New("apikeys: no second factor configured")
+	}
+	on, err := s.OTP.Enabled(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return fault.New(fault.OTPNotEnabled)
+	}
+	return s.OTP.Verify(ctx, userID, code)
+}
+
+// Created is a new key with its secret, which is never shown again.
+type Created struct {
+	Key    store.APIKey
+	Secret string
+}
+
+// Create makes a key for userID after checking the input and then the
+// second factor (so bad input spends no code).
+func (s *Service) Create(ctx context.Context, userID, algorithm, scope, code string) (Created, error) {
+	if !slices.Contains(Algorithms, algorithm) {
+		return Created{}, fault.Field(fault.Invalid, "algorithm", "HS256, HS384 or HS512")
+	}
+	sc, err := ParseScope(scope)
+	if err != nil {
+		return Created{}, err
+	}
+	if err := s.Authorise(ctx, userID, code); err != nil {
+		return Created{}, err
+	}
+	kid, secret := randomHex(8), randomHex(32)
+	sealed, err := s.Ring.Seal([]byte(secret), sealDomain+":"+kid)
+	if err != nil {
+		return Created{}, fmt.Errorf("apikeys: seal: %w", err)
+	}
+	now := s.now().UTC()
+	k := store.APIKey{KID: kid, UserID: userID, Algorithm: algorithm, Scope: sc, State: store.APIKeyActive,
+		SecretSealed: sealed, Created: now, Updated: now}
+	err = s.Store.CreateAPIKey(ctx, k, s.max())
+	switch {
+	case errors.Is(err, store.ErrLimitReached):
+		return Created{}, fault.New(fault.APIKeyLimitReached)
+	case errors.Is(err, store.ErrNotFound):
+		return Created{}, fault.New(fault.SessionInvalid)
+	case err != nil:
+		return Created{}, core.StoreError("apikeys: create", err)
+	}
+	return Created{Key: k, Secret: secret}, nil
+}
+
+// List returns a page of the user's keys and their total, after the
+// second factor (Barong asks for it here too).
+func (s *Service) List(ctx context.Context, userID, code string, page, limit int) ([]store.APIKey, int, error) {
+	if page < 1 {
+		return nil, 0, fault.Field(fault.Invalid, "page", "1 or more")
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, 0, fault.Field(fault.Invalid, "limit", "1 to 1000")
+	}
+	if err := s.Authorise(ctx, userID, code); err != nil {
+		return nil, 0, err
+	}
+	ks, total, err := s.Store.UserAPIKeys(ctx, userID, limit, (page-1)*limit)
+	if err != nil {
+		return nil, 0, core.StoreError("apikeys: list", err)
+	}
+	return ks, total, nil
+}
+
+// Update changes a key's scope and/or state (nil leaves it). Another
+// user's key answers NotFound.
+func (s *Service) Update(ctx context.Context, userID, kid string, scope, state *string, code string) (store.APIKey, error) {
+	var sc []string
+	if scope != nil {
+		var err error
+		if sc, err = ParseScope(*scope); err != nil {
+			return store.APIKey{}, err
+		}
+	}
+	if state != nil && *state != store.APIKeyActive && *state != store.APIKeyDisabled {
+		return store.APIKey{}, fault.Field(fault.Invalid, "state", "active or disabled")
+	}
+	if !validKID(kid) {
+		return store.APIKey{}, fault.New(fault.NotFound)
+	}
+	if err := s.Authorise(ctx, userID, code); err != nil {
+		return store.APIKey{}, err
+	}
+	k, err := s.Store.UpdateAPIKey(ctx, userID, kid, func(k store.APIKey) (store.APIKey, error) {
+		if scope != nil {
+			k.Scope = sc
+		}
+		if state != nil {
+			k.State = *state
+		}
+		return k, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIKey{}, fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return store.APIKey{}, core.StoreError("apikeys: update", err)
+	}
+	return k, nil
+}
+
+// Delete removes one of the user's keys. Another user's key answers
+// NotFound.
+func (s *Service) Delete(ctx context.Context, userID, kid, code string) error {
+	if !validKID(kid) {
+		return fault.New(fault.NotFound)
+	}
+	if err := s.Authorise(ctx, userID, code); err != nil {
+		return err
+	}
+	err := s.Store.DeleteAPIKey(ctx, userID, kid)
+	if errors.Is(err, store.ErrNotFound) {
+		return fault.New(fault.NotFound)
+	}
+	if err != nil {
+		return core.StoreError("apikeys: delete", err)
+	}
+	return nil
+}
+
+var kidPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+func validKID(kid string) bool { return kidPattern.MatchString(kid) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("apikeys: crypto/rand failed: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
+
+func hasher(alg string) func() hash.Hash {
+	switch alg {
+	case "HS384":
+		return sha512.New384
+	case "HS512":
+		return sha512.New
+	}
+	return sha256.New
+}
+
+// Sign returns the X-Auth-Signature of nonce for a key; clients and tests
+// use it.
+func Sign(algorithm, secret, nonce, kid string) string {
+	m := hmac.New(hasher(algorithm), []byte(secret))
+	m.Write([]byte(nonce + kid))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Signed is a request's user-key headers.
+type Signed struct {
+	KID, Nonce, Signature string
+}
+
+// Present reports whether any user-key header was sent.
+func (sg Signed) Present() bool { return sg.KID != "" || sg.Nonce != "" || sg.Signature != "" }
+
+// Check verifies a user-key signature and returns the key: well-formed
+// headers (SignatureMalformed otherwise), a live key of an active user
+// (APIKeyInvalid), a nonce within Window (TimestampStale), a matching
+// signature (APIKeyInvalid, the same answer as an unknown key) and a
+// nonce not used before with this key (NonceReplayed).
+func (s *Service) Check(ctx context.Context, sg Signed) (store.APIKey, error) {
+	ms, err := strconv.ParseInt(sg.Nonce, 10, 64)
+	if !validKID(sg.KID) || err != nil || len(sg.Nonce) > 16 || len(sg.Signature) > 128 || len(sg.Signature) < 64 {
+		return store.APIKey{}, fault.New(fault.SignatureMalformed)
+	}
+	given, err := hex.DecodeString(sg.Signature)
+	if err != nil {
+		return store.APIKey{}, fault.New(fault.SignatureMalformed)
+	}
+	if d := s.now().Sub(time.UnixMilli(ms)); d > Window || d < -Window {
+		return store.APIKey{}, fault.New(fault.TimestampStale)
+	}
+	k, err := s.Store.APIKey(ctx, sg.KID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend about as long as a real check, so a guessed kid is not
+		// told apart by timing.
+		_ = hmac.Equal(given, []byte(Sign("HS256", randomHex(32), sg.Nonce, sg.KID)))
+		return store.APIKey{}, fault.New(fault.APIKeyInvalid)
+	}
+	if err != nil {
+		return store.APIKey{}, core.StoreError("apikeys: read key", err)
+	}
+	secret, err := s.Ring.Open(k.SecretSealed, sealDomain+":"+k.KID)
+	if err != nil {
+		return store.APIKey{}, fmt.Errorf("apikeys: open secret of %s: %w", k.KID, err)
+	}
+	want, _ := hex.DecodeString(Sign(k.Algorithm, string(secret), sg.Nonce, sg.KID))
+	if !hmac.Equal(given, want) || k.State != store.APIKeyActive {
+		return store.APIKey{}, fault.New(fault.APIKeyInvalid)
+	}
+	u, err := s.Store.UserByID(ctx, k.UserID)
+	if err != nil || u.State != store.StateActive {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.APIKey{}, core.StoreError("apikeys: read user", err)
+		}
+		return store.APIKey{}, fault.New(fault.APIKeyInvalid)
+	}
+	fresh, err := s.Nonces.UseNonce(ctx, "uk:"+k.KID, sg.Nonce, 2*Window)
+	if err != nil {
+		return store.APIKey{}, core.StoreError("apikeys: nonce", err)
+	}
+	if !fresh {
+		return store.APIKey{}, fault.New(fault.NonceReplayed)
+	}
+	return k, nil
+}
+
+// Grants reports whether a key may call method: only the user's own
+// resource.* methods, never the ones that manage keys or the second
+// factor, and within the key's scope when it has one.
+func Grants(k store.APIKey, method string) bool {
+	if !strings.HasPrefix(method, "resource.") ||
+		strings.HasPrefix(method, "resource.api_keys.") || strings.HasPrefix(method, "resource.otp.") {
+		return false
+	}
+	if len(k.Scope) == 0 {
+		return true
+	}
+	for _, sc := range k.Scope {
+		if sc == method || (strings.HasPrefix(method, sc) && method[len(sc)] == '.') {
+			return true
+		}
+	}
+	return false
+}
