@@ -55,6 +55,7 @@ const (
 	ReferralUnknown   Code = 2100 // identity.users.create: refid names no user
 	BasicMalformed    Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 	AccountKeyInvalid Code = 2201 // seed 003 users.resetPassword: unknown user, no key or a wrong key (never told apart)
+	PhotoLimitReached Code = 2202 // seed 003 users.me.photos.add: the user has the maximum number of photos
 
 	// Uploaded files (core/files): files.create, documents, photos.
 	FileInvalid      Code = 2250 // the content is not strict base64, or is empty
@@ -121,6 +122,7 @@ var messages = map[Code]string{
 	ReferralUnknown:   "Referral does not exist.",
 	BasicMalformed:    "Basic credentials malformed.",
 	AccountKeyInvalid: "Wrong user id or account key.",
+	PhotoLimitReached: "Photo limit reached.",
 
 	FileInvalid:      "File content invalid.",
 	FileTooLarge:     "File too large.",

@@ -139,3 +139,22 @@ type SearchParams struct {
 type DevicesDeleteParams struct {
 	DeviceID string `json:"deviceId" rpc:"required,max=64"`
 }
+
+// PhotoRef names an upload (files.create) to add as a photo, in the seed's
+// shape. FileType and FileSize are optional; when given they must match
+// the upload.
+type PhotoRef struct {
+	ID       string `json:"id" rpc:"required,max=64"`
+	FileType string `json:"fileType" rpc:"max=16"`
+	FileSize int64  `json:"fileSize"`
+}
+
+// PhotosAddParams is users.me.photos.add's request.
+type PhotosAddParams struct {
+	Photo PhotoRef `json:"photo" rpc:"required"`
+}
+
+// PhotosDeleteParams is users.me.photos.delete's request.
+type PhotosDeleteParams struct {
+	ID string `json:"id" rpc:"required,max=64"`
+}
