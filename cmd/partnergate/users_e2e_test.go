@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"partnergate/core/fault"
 	"partnergate/core/files"
@@ -505,4 +506,23 @@ func TestSeed003Photos(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSeed003SecondFactor: users.login and users.me.delete go through
+// accounts.LogIn, so a user with 2FA on needs its code there too.
+func TestSeed003SecondFactor(t *testing.T) {
+	clk := &otpClock{t: time.Now()}
+	g := withOTPClock(t, clk, looseRates)
+	ctx := context.Background()
+	anon := apiCaller{base: g.URL}
+	u := chatRegister(t, anon, "Otto", "otto.two", "o1")
+	app, _, _ := enrolOTP(t, g, clk, u.DeviceSession.AccessToken)
+	login := func(code string) gwReply {
+		return anon.withBasic("otto.two", chatPassword).call(ctx, "users.login", userswire.LoginParams{DeviceInfo: device("o2"), OTPCode: code})
+	}
+	mustCode(t, login(""), int(fault.OTPRequired), "login without a code")
+	mustCode(t, login(app.wrong()), int(fault.OTPInvalid), "login with a wrong code")
+	mustCode(t, login(app.fresh()), 0, "login with a fresh code")
+	mustCode(t, anon.withBasic("otto.two", chatPassword).call(ctx, "users.me.delete", nil), int(fault.OTPRequired), "delete without a code")
+	mustCode(t, anon.withBasic("otto.two", chatPassword).call(ctx, "users.me.delete", userswire.DeleteParams{OTPCode: app.fresh()}), 0, "delete with a fresh code")
 }
