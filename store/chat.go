@@ -73,4 +73,21 @@ type ChatStore interface {
 	// returned. None is an empty list; a plain error for an empty Fold or
 	// a Limit below 1.
 	SearchUsers(ctx context.Context, q UserSearch) ([]UserHit, error)
+
+	// AddPhoto makes the user's upload fileID (a File of purpose
+	// FileUpload) one of its profile photos, unless it already has max
+	// photos (ErrLimitReached; max ≤ 0 means no cap); concurrent adds for
+	// one user are serialised, so the cap holds. ErrNotFound when the user
+	// has no such upload (another user's file included); ErrAlreadyExists
+	// when it is a photo already.
+	AddPhoto(ctx context.Context, userID, fileID string, max int) error
+	// DeletePhoto removes fileID from the user's photos (the file stays).
+	// ErrNotFound when it is not one of them.
+	DeletePhoto(ctx context.Context, userID, fileID string) error
+	// UserPhotos lists the files of the user's photos, in the order
+	// added; none is an empty list.
+	UserPhotos(ctx context.Context, userID string) ([]File, error)
+	// PhotoOwner returns the user whose photo fileID is. ErrNotFound when
+	// it is nobody's photo.
+	PhotoOwner(ctx context.Context, fileID string) (string, error)
 }

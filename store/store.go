@@ -214,6 +214,7 @@ type Store interface {
 	Outbox
 	SigningKeys
 	ChatStore
+	Activities
 	Files
 	Documents
 	DataStorages

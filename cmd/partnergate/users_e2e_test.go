@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"partnergate/core/fault"
+	"partnergate/core/files"
 	"partnergate/internal/testkit"
 	"partnergate/methods/users/userswire"
 	"partnergate/rpc"
@@ -394,4 +398,131 @@ func TestSeed003Races(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSeed003Photos: an upload becomes a photo (listed in UserInfo with its
+// URL, served to signed-in users, not to anonymous callers or while its
+// owner is private); another user's upload, a mismatched fileType or a
+// second add are refused; deleting a photo deletes its file and blob;
+// deleting the account deletes every blob.
+func TestSeed003Photos(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := mustRunMain(t, looseRates, b.Env)
+			ctx := context.Background()
+			anon := apiCaller{base: g.URL}
+			ann := chatRegister(t, anon, "Ann", "ann.photos", "a1")
+			annTok := ann.DeviceSession.AccessToken
+			bob := chatRegister(t, anon, "Bob", "bob.photos", "b1")
+			bobTok := bob.DeviceSession.AccessToken
+
+			f1 := createFile(t, g, annTok, pngFile)
+			f2 := createFile(t, g, annTok, jpegFile)
+			fb := createFile(t, g, bobTok, pngFile)
+			add := func(tok, id, typ string, size int64) gwReply {
+				return anon.withToken(tok).call(ctx, "users.me.photos.add", userswire.PhotosAddParams{Photo: userswire.PhotoRef{ID: id, FileType: typ, FileSize: size}})
+			}
+			// Before it is a photo, only the owner reads the file.
+			if resp, _ := getFile(t, g, "/files/"+f1.ID, bobTok); resp.StatusCode != 404 {
+				t.Fatalf("bob reads ann's upload: %d", resp.StatusCode)
+			}
+			mustCode(t, add(annTok, f1.ID, "png", f1.FileSize), 0, "add f1")
+			mustCode(t, add(annTok, f2.ID, "", 0), 0, "add f2 without type and size")
+			mustCode(t, add(annTok, f1.ID, "", 0), int(fault.AlreadyExists), "add f1 twice")
+			mustCode(t, add(annTok, fb.ID, "", 0), int(fault.NotFound), "another user's upload")
+			mustCode(t, add(bobTok, fb.ID, "jpeg", 0), int(fault.Invalid), "a fileType that does not match")
+			mustCode(t, add(bobTok, fb.ID, "", fb.FileSize+1), int(fault.Invalid), "a fileSize that does not match")
+			mustCode(t, add(annTok, "not-a-file", "", 0), int(fault.NotFound), "no such file")
+
+			me := userInfo(t, anon.withToken(annTok).call(ctx, "users.me", nil), "me")
+			if len(me.Photos) != 2 || me.Photos[0].ID != f1.ID || me.Photos[0].FileType != "png" || me.Photos[0].URL != "/files/"+f1.ID ||
+				me.Photos[1].FileType != "jpeg" || me.Photos[0].FileSize != f1.FileSize {
+				t.Fatalf("photos = %+v", me.Photos)
+			}
+			pub := userInfo(t, anon.withToken(bobTok).call(ctx, "users.get", map[string]string{"id": ann.ID}), "get")
+			if len(pub.Photos) != 2 {
+				t.Fatalf("public photos = %+v", pub.Photos)
+			}
+			var found []userswire.UserInfo
+			if r := anon.withToken(bobTok).call(ctx, "users.search", map[string]any{"s": "ann.ph"}); r.code() != 0 || json.Unmarshal(r.Env.Data, &found) != nil || len(found) != 1 || len(found[0].Photos) != 2 {
+				t.Fatalf("search: %v", r)
+			}
+			// A photo is served to signed-in users, not to anonymous ones.
+			if resp, body := getFile(t, g, me.Photos[0].URL, bobTok); resp.StatusCode != 200 || !bytes.Equal(body, pngFile) {
+				t.Fatalf("bob reads ann's photo: %d", resp.StatusCode)
+			}
+			if resp, _ := getFile(t, g, me.Photos[0].URL, ""); resp.StatusCode != 404 {
+				t.Fatalf("anonymous read of a photo: %d", resp.StatusCode)
+			}
+			// Privacy mode hides the photos.
+			if _, err := g.Store().UpdateProfile(ctx, ann.ID, func(p store.Profile) (store.Profile, error) { p.PrivacyMode = 1; return p, nil }); err != nil {
+				t.Fatal(err)
+			}
+			if resp, _ := getFile(t, g, me.Photos[0].URL, bobTok); resp.StatusCode != 404 {
+				t.Fatalf("a private user's photo served: %d", resp.StatusCode)
+			}
+			if pub := userInfo(t, anon.withToken(bobTok).call(ctx, "users.get", map[string]string{"id": ann.ID}), "get private"); len(pub.Photos) != 0 {
+				t.Fatalf("a private user's photos listed: %+v", pub.Photos)
+			}
+			if _, err := g.Store().UpdateProfile(ctx, ann.ID, func(p store.Profile) (store.Profile, error) { p.PrivacyMode = 0; return p, nil }); err != nil {
+				t.Fatal(err)
+			}
+
+			// Delete: another user's photo is not found; the owner's goes with its file.
+			mustCode(t, anon.withToken(bobTok).call(ctx, "users.me.photos.delete", map[string]string{"id": f1.ID}), int(fault.NotFound), "bob deletes ann's photo")
+			rs, err := anon.withToken(annTok).batch(ctx,
+				rpcBody("users.me.photos.delete", 1, map[string]string{"id": f1.ID}),
+				rpcBody("users.me.photos.delete", 2, map[string]string{"id": f1.ID}),
+				rpcBody("users.me", 3, nil))
+			if err != nil || rs[0].code() != 0 || rs[1].code() != int(fault.NotFound) || rs[2].code() != 0 {
+				t.Fatalf("delete batch: %v %v", rs, err)
+			}
+			if resp, _ := getFile(t, g, "/files/"+f1.ID, annTok); resp.StatusCode != 404 {
+				t.Fatalf("the deleted photo's file is still served to its owner: %d", resp.StatusCode)
+			}
+			if _, err := g.Store().File(ctx, f1.ID); err == nil {
+				t.Fatal("the deleted photo's file record remains")
+			}
+			// Path style.
+			if r := anon.withToken(annTok).callPath(ctx, "users.me.photos.add", userswire.PhotosAddParams{Photo: userswire.PhotoRef{ID: createFile(t, g, annTok, webpFile).ID}}); r.code() != 0 {
+				t.Fatalf("path-style photos.add: %v", r)
+			}
+
+			// users.me.delete removes the records and the blobs.
+			mustCode(t, anon.withBasic("ann.photos", chatPassword).call(ctx, "users.me.delete", nil), 0, "delete ann")
+			if resp, _ := getFile(t, g, "/files/"+f2.ID, bobTok); resp.StatusCode != 404 {
+				t.Fatalf("a deleted user's photo is served: %d", resp.StatusCode)
+			}
+			if _, err := g.Store().File(ctx, f2.ID); err == nil {
+				t.Fatal("a deleted user's file record remains")
+			}
+			for _, id := range []string{f1.ID, f2.ID} {
+				if _, err := g.Files().Blobs.Get(ctx, files.BlobName(id), 1<<20); !errors.Is(err, files.ErrNoBlob) {
+					t.Fatalf("blob %s after deletion: %v", id, err)
+				}
+			}
+			if _, err := g.Files().Blobs.Get(ctx, files.BlobName(fb.ID), 1<<20); err != nil {
+				t.Fatalf("bob's blob went with ann: %v", err)
+			}
+		})
+	}
+}
+
+// TestSeed003SecondFactor: users.login and users.me.delete go through
+// accounts.LogIn, so a user with 2FA on needs its code there too.
+func TestSeed003SecondFactor(t *testing.T) {
+	clk := &otpClock{t: time.Now()}
+	g := withOTPClock(t, clk, looseRates)
+	ctx := context.Background()
+	anon := apiCaller{base: g.URL}
+	u := chatRegister(t, anon, "Otto", "otto.two", "o1")
+	app, _, _ := enrolOTP(t, g, clk, u.DeviceSession.AccessToken)
+	login := func(code string) gwReply {
+		return anon.withBasic("otto.two", chatPassword).call(ctx, "users.login", userswire.LoginParams{DeviceInfo: device("o2"), OTPCode: code})
+	}
+	mustCode(t, login(""), int(fault.OTPRequired), "login without a code")
+	mustCode(t, login(app.wrong()), int(fault.OTPInvalid), "login with a wrong code")
+	mustCode(t, login(app.fresh()), 0, "login with a fresh code")
+	mustCode(t, anon.withBasic("otto.two", chatPassword).call(ctx, "users.me.delete", nil), int(fault.OTPRequired), "delete without a code")
+	mustCode(t, anon.withBasic("otto.two", chatPassword).call(ctx, "users.me.delete", userswire.DeleteParams{OTPCode: app.fresh()}), 0, "delete with a fresh code")
 }

@@ -62,6 +62,7 @@ const (
 	LimitReached       Code = 2105 // the user has as many labels or phones as allowed
 	ProfileExists      Code = 2106 // resource.profiles.create: the user has a profile already
 	ProfileLocked      Code = 2107 // the profile is submitted, verified or rejected: no longer editable
+	PhotoLimitReached  Code = 2202 // seed 003 users.me.photos.add: the user has the maximum number of photos
 
 	// Uploaded files (core/files): files.create, documents, photos.
 	FileInvalid      Code = 2250 // the content is not strict base64, or is empty
@@ -135,6 +136,7 @@ var messages = map[Code]string{
 	LimitReached:       "Limit reached.",
 	ProfileExists:      "Profile already exists.",
 	ProfileLocked:      "Profile can no longer be edited.",
+	PhotoLimitReached:  "Photo limit reached.",
 
 	FileInvalid:      "File content invalid.",
 	FileTooLarge:     "File too large.",

@@ -13,6 +13,8 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/fault"
+	"partnergate/core/files"
+	"partnergate/core/photos"
 	"partnergate/methods/users/userswire"
 	"partnergate/rpc"
 	"partnergate/store"
@@ -21,10 +23,25 @@ import (
 // Service is the users.* namespace.
 type Service struct {
 	Accounts *accounts.Service
+	// Photos serves users.me.photos.*; nil leaves them unregistered and
+	// every UserInfo without photos.
+	Photos *photos.Service
 }
 
 // Methods declares the namespace for the registry.
 func (s *Service) Methods() []rpc.Method {
+	ms := s.methods()
+	if s.Photos != nil {
+		ms = append(ms,
+			rpc.Method{Name: "users.me.photos.add", Go: "PhotosAdd", Access: rpc.SessionUser, RateClass: "default",
+				Doc: "Adds an upload of files.create to the user's photos; photos are served to signed-in users."},
+			rpc.Method{Name: "users.me.photos.delete", Go: "PhotosDelete", Access: rpc.SessionUser, RateClass: "default", Positional: []string{"id"},
+				Doc: "Deletes one of the user's photos together with its file."})
+	}
+	return ms
+}
+
+func (s *Service) methods() []rpc.Method {
 	return []rpc.Method{
 		{Name: "users.register", Go: "Register", Access: rpc.Public, RateClass: "register",
 			Doc: "Registers a user by name, username and password and logs in the device of deviceInfo; returns UserInfo with deviceSession.accessToken."},
@@ -77,10 +94,36 @@ func (s *Service) info(r *http.Request, u store.User) (userswire.UserInfo, error
 	if err != nil {
 		return userswire.UserInfo{}, err
 	}
+	ph, err := s.photos(r, u.ID)
+	if err != nil {
+		return userswire.UserInfo{}, err
+	}
 	un, _ := u.Identifier(store.KindUsername)
 	created := u.Created
 	return userswire.UserInfo{ID: u.ID, Name: cp.Name, Username: un.Value, About: cp.About,
-		Photos: []userswire.Photo{}, CreatedAt: &created}, nil
+		Photos: ph, CreatedAt: &created}, nil
+}
+
+// photos lists a user's photos in the wire form, with the URL the gateway
+// serves them at.
+func (s *Service) photos(r *http.Request, userID string) ([]userswire.Photo, error) {
+	out := []userswire.Photo{}
+	if s.Photos == nil {
+		return out, nil
+	}
+	fs, err := s.Photos.List(r.Context(), userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		out = append(out, photo(f))
+	}
+	return out, nil
+}
+
+func photo(f store.File) userswire.Photo {
+	_, sub, _ := strings.Cut(f.ContentType, "/")
+	return userswire.Photo{ID: f.ID, FileType: sub, FileSize: f.Size, URL: files.Path(f.ID)}
 }
 
 // loggedIn opens the device's session and shapes the answer.
@@ -120,14 +163,14 @@ func (s *Service) Register(r *http.Request, p *userswire.RegisterParams, res *us
 
 // basicLogIn checks the request's Basic credentials through the login
 // core: a username, or an email or phone of the same user base.
-func (s *Service) basicLogIn(r *http.Request) (store.User, error) {
+func (s *Service) basicLogIn(r *http.Request, otpCode string) (store.User, error) {
 	name, pw, err := access.BasicFrom(r)
 	if err != nil {
 		return store.User{}, err
 	}
 	ctx := r.Context()
 	kind, norm := accounts.ParseLogin(name)
-	return s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: pw, IP: rpc.CallerFrom(ctx).IP})
+	return s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: pw, IP: rpc.CallerFrom(ctx).IP, Code: otpCode})
 }
 
 // Login is users.login.
@@ -137,7 +180,7 @@ func (s *Service) Login(r *http.Request, p *userswire.LoginParams, res *userswir
 	if err != nil {
 		return err
 	}
-	u, err := s.basicLogIn(r)
+	u, err := s.basicLogIn(r, p.OTPCode)
 	if err != nil {
 		return err
 	}
@@ -259,13 +302,26 @@ func (s *Service) DevicesDelete(r *http.Request, p *userswire.DevicesDeleteParam
 }
 
 // Delete is users.me.delete.
-func (s *Service) Delete(r *http.Request, _ *userswire.Empty, res *bool) error {
-	u, err := s.basicLogIn(r)
+func (s *Service) Delete(r *http.Request, p *userswire.DeleteParams, res *bool) error {
+	u, err := s.basicLogIn(r, p.OTPCode)
 	if err != nil {
 		return err
 	}
-	if err := s.Accounts.DeleteAccount(r.Context(), u.ID); err != nil {
+	ctx := r.Context()
+	var blobs []string
+	if s.Photos != nil {
+		// Listed before the rows go; removed once they are gone.
+		if blobs, err = s.Photos.UserBlobs(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	if err := s.Accounts.DeleteAccount(ctx, u.ID); err != nil {
 		return err
+	}
+	if s.Photos != nil {
+		// The account is gone either way; a blob that could not be removed
+		// is logged (by the files service) and no longer reachable.
+		_ = s.Photos.DiscardBlobs(ctx, blobs)
 	}
 	*res = true
 	return nil
@@ -273,12 +329,17 @@ func (s *Service) Delete(r *http.Request, _ *userswire.Empty, res *bool) error {
 
 // public shapes what anyone signed in may see of a user: the minimum (id
 // and username) when the user has privacy mode on.
-func public(id, username, name, about string, private bool) userswire.UserInfo {
+func (s *Service) public(r *http.Request, id, username, name, about string, private bool) (userswire.UserInfo, error) {
 	out := userswire.UserInfo{ID: id, Username: username, Photos: []userswire.Photo{}}
-	if !private {
-		out.Name, out.About = name, about
+	if private {
+		return out, nil
 	}
-	return out
+	ph, err := s.photos(r, id)
+	if err != nil {
+		return userswire.UserInfo{}, err
+	}
+	out.Name, out.About, out.Photos = name, about, ph
+	return out, nil
 }
 
 // Get is users.get. A deactivated or unknown user is not found alike.
@@ -300,7 +361,11 @@ func (s *Service) Get(r *http.Request, p *userswire.GetParams, res *userswire.Us
 		return err
 	}
 	un, _ := u.Identifier(store.KindUsername)
-	*res = public(u.ID, un.Value, cp.Name, cp.About, p2.PrivacyMode != 0)
+	info, err := s.public(r, u.ID, un.Value, cp.Name, cp.About, p2.PrivacyMode != 0)
+	if err != nil {
+		return err
+	}
+	*res = info
 	return nil
 }
 
@@ -313,8 +378,35 @@ func (s *Service) Search(r *http.Request, p *userswire.SearchParams, res *[]user
 	}
 	out := make([]userswire.UserInfo, 0, len(hits))
 	for _, h := range hits {
-		out = append(out, public(h.UserID, h.Username, h.Name, h.About, h.Private))
+		info, err := s.public(r, h.UserID, h.Username, h.Name, h.About, h.Private)
+		if err != nil {
+			return err
+		}
+		out = append(out, info)
 	}
 	*res = out
+	return nil
+}
+
+// PhotosAdd is users.me.photos.add.
+func (s *Service) PhotosAdd(r *http.Request, p *userswire.PhotosAddParams, res *bool) error {
+	ctx := r.Context()
+	uid := rpc.CallerFrom(ctx).UserID
+	if err := s.Photos.Check(ctx, uid, p.Photo.ID, p.Photo.FileType, p.Photo.FileSize); err != nil {
+		return err
+	}
+	if _, err := s.Photos.Add(ctx, uid, p.Photo.ID); err != nil {
+		return err
+	}
+	*res = true
+	return nil
+}
+
+// PhotosDelete is users.me.photos.delete.
+func (s *Service) PhotosDelete(r *http.Request, p *userswire.PhotosDeleteParams, res *bool) error {
+	if err := s.Photos.Delete(r.Context(), rpc.CallerFrom(r.Context()).UserID, p.ID); err != nil {
+		return err
+	}
+	*res = true
 	return nil
 }

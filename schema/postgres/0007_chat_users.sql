@@ -25,3 +25,16 @@ CREATE TABLE account_keys (
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX chat_profiles_name_trgm ON chat_profiles USING gin (name_fold gin_trgm_ops);
 CREATE INDEX identifiers_username_trgm ON identifiers USING gin (norm gin_trgm_ops) WHERE kind = 'username';
+
+-- user_photos: which of a user's uploads (files, migration 0011) are
+-- profile photos, in the order added. file_id names a files row; there is
+-- no foreign key because files comes later in the migration order: the
+-- store adds a photo only for a file the user owns (one INSERT … SELECT),
+-- and users.me.photos.delete removes the photo before its file. Both go
+-- with the user (ON DELETE CASCADE).
+CREATE TABLE user_photos (
+    file_id  TEXT PRIMARY KEY,
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    added_at BIGINT NOT NULL
+);
+CREATE INDEX user_photos_user_idx ON user_photos (user_id, added_at);

@@ -184,3 +184,57 @@ func (s *Store) SearchUsers(ctx context.Context, q store.UserSearch) ([]store.Us
 	}
 	return out, nil
 }
+
+// AddPhoto implements store.ChatStore.
+func (s *Store) AddPhoto(ctx context.Context, userID, fileID string, max int) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The user's row lock serialises adds, so the count below holds.
+		if err := s.userExists(ctx, tx, userID); err != nil {
+			return err
+		}
+		if max > 0 {
+			var n int
+			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM user_photos WHERE user_id = ?`), userID); err != nil {
+				return err
+			}
+			if n >= max {
+				return store.ErrLimitReached
+			}
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO user_photos (file_id, user_id, added_at)
+			SELECT id, user_id, ? FROM files WHERE id = ? AND user_id = ? AND purpose = ?`),
+			micros(s.stamp()), fileID, userID, store.FileUpload)
+		return mustAffect(res, err)
+	})
+	return wrap("add photo", err)
+}
+
+// DeletePhoto implements store.ChatStore.
+func (s *Store) DeletePhoto(ctx context.Context, userID, fileID string) error {
+	res, err := s.rw.ExecContext(ctx, s.rw.Rebind(`DELETE FROM user_photos WHERE file_id = ? AND user_id = ?`), fileID, userID)
+	return wrap("delete photo", mustAffect(res, err))
+}
+
+// UserPhotos implements store.ChatStore.
+func (s *Store) UserPhotos(ctx context.Context, userID string) ([]store.File, error) {
+	var rows []fileRow
+	if err := s.ro.SelectContext(ctx, &rows, s.ro.Rebind(`SELECT f.id, f.user_id, f.purpose, f.content_type, f.size, f.sha256, f.created_at
+		FROM user_photos p JOIN files f ON f.id = p.file_id AND f.user_id = p.user_id
+		WHERE p.user_id = ? ORDER BY p.added_at, p.file_id`), userID); err != nil {
+		return nil, wrap("user photos", err)
+	}
+	out := make([]store.File, len(rows))
+	for i, r := range rows {
+		out[i] = r.file()
+	}
+	return out, nil
+}
+
+// PhotoOwner implements store.ChatStore.
+func (s *Store) PhotoOwner(ctx context.Context, fileID string) (string, error) {
+	var uid string
+	if err := s.ro.GetContext(ctx, &uid, s.ro.Rebind(`SELECT user_id FROM user_photos WHERE file_id = ?`), fileID); err != nil {
+		return "", wrap("photo owner", err)
+	}
+	return uid, nil
+}

@@ -18,6 +18,7 @@ func runChat(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AccountKeys", testAccountKeys},
 		{"SearchUsers", testSearchUsers},
 		{"SearchUsersFollowsChanges", testSearchUsersFollowsChanges},
+		{"Photos", testPhotos},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -208,5 +209,83 @@ func testSearchUsersFollowsChanges(t *testing.T, s store.Store) {
 	}
 	if got := search(t, s, "new", 50, 0) + search(t, s, "second", 50, 0); got != "" {
 		t.Fatalf("a deleted user is found: %s", got)
+	}
+}
+
+func testPhotos(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	chatUser(t, s, "u1", "ann", "Ann")
+	chatUser(t, s, "u2", "bob", "Bob")
+	file := func(id, user, purpose string) {
+		t.Helper()
+		if err := s.CreateFile(ctx, store.File{ID: id, UserID: user, Purpose: purpose, ContentType: "image/png", Size: 10,
+			SHA256: strings.Repeat("a", 64)}, 0); err != nil {
+			t.Fatalf("CreateFile %s: %v", id, err)
+		}
+	}
+	file("f1", "u1", store.FileUpload)
+	file("f2", "u1", store.FileUpload)
+	file("f3", "u1", store.FileUpload)
+	file("d1", "u1", store.FileDocument)
+	file("g1", "u2", store.FileUpload)
+	ids := func(user string) string {
+		t.Helper()
+		fs, err := s.UserPhotos(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, id := range []string{"f2", "f1"} {
+		if err := s.AddPhoto(ctx, "u1", id, 2); err != nil {
+			t.Fatalf("AddPhoto %s: %v", id, err)
+		}
+	}
+	if got := ids("u1"); got != "f2,f1" {
+		t.Fatalf("UserPhotos = %s, want the order added", got)
+	}
+	for _, tc := range []struct {
+		what, user, id string
+		max            int
+		want           error
+	}{
+		{"over the cap", "u1", "f3", 2, store.ErrLimitReached},
+		{"twice", "u1", "f1", 0, store.ErrAlreadyExists},
+		{"another user's file", "u1", "g1", 0, store.ErrNotFound},
+		{"a document", "u1", "d1", 0, store.ErrNotFound},
+		{"no such file", "u1", "nope", 0, store.ErrNotFound},
+		{"no such user", "nobody", "f3", 0, store.ErrNotFound},
+	} {
+		if err := s.AddPhoto(ctx, tc.user, tc.id, tc.max); !errors.Is(err, tc.want) {
+			t.Errorf("AddPhoto %s = %v, want %v", tc.what, err, tc.want)
+		}
+	}
+	if owner, err := s.PhotoOwner(ctx, "f1"); err != nil || owner != "u1" {
+		t.Fatalf("PhotoOwner(f1) = %q, %v", owner, err)
+	}
+	if _, err := s.PhotoOwner(ctx, "f3"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("PhotoOwner of a plain upload = %v", err)
+	}
+	if err := s.DeletePhoto(ctx, "u2", "f1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("DeletePhoto by another user = %v", err)
+	}
+	if err := s.DeletePhoto(ctx, "u1", "f2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids("u1"); got != "f1" {
+		t.Fatalf("after DeletePhoto = %s", got)
+	}
+	if err := s.DeleteUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids("u1"); got != "" {
+		t.Fatalf("photos outlived the user: %s", got)
+	}
+	if _, err := s.PhotoOwner(ctx, "f1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("PhotoOwner after DeleteUser = %v", err)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"partnergate/core/otp"
 	"partnergate/core/partners"
 	"partnergate/core/password"
+	"partnergate/core/photos"
 	"partnergate/core/tokens"
 	"partnergate/methods/account"
 	"partnergate/methods/auth"
@@ -324,7 +325,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(userSettings, userSettings.Methods()...); err != nil {
 		return err
 	}
-	chatUsers := &chatusers.Service{Accounts: accounts}
+	// Seed 003's photos are uploads of files.create that signed-in users
+	// may read at their file URL.
+	chatPhotos := &photos.Service{Store: m.store, Files: m.files}
+	m.files.Visible = chatPhotos.Visible
+	chatUsers := &chatusers.Service{Accounts: accounts, Photos: chatPhotos}
 	if err := reg.Register(chatUsers, chatUsers.Methods()...); err != nil {
 		return err
 	}

@@ -73,6 +73,16 @@ type RegisterParams struct {
 // Authorization: Basic.
 type LoginParams struct {
 	DeviceInfo DeviceInfo `json:"deviceInfo" rpc:"required"`
+	// OTPCode is not in the seed: the second-factor code (6 digits or a
+	// recovery code) of a user with 2FA on, as every namespace's login
+	// takes one.
+	OTPCode string `json:"otpCode" rpc:"max=64"`
+}
+
+// DeleteParams is users.me.delete's request: the username and password
+// are in Authorization: Basic; OTPCode as in LoginParams.
+type DeleteParams struct {
+	OTPCode string `json:"otpCode" rpc:"max=64"`
 }
 
 // Empty is a method without params.
@@ -128,4 +138,23 @@ type SearchParams struct {
 // DevicesDeleteParams is users.me.devices.delete's request.
 type DevicesDeleteParams struct {
 	DeviceID string `json:"deviceId" rpc:"required,max=64"`
+}
+
+// PhotoRef names an upload (files.create) to add as a photo, in the seed's
+// shape. FileType and FileSize are optional; when given they must match
+// the upload.
+type PhotoRef struct {
+	ID       string `json:"id" rpc:"required,max=64"`
+	FileType string `json:"fileType" rpc:"max=16"`
+	FileSize int64  `json:"fileSize"`
+}
+
+// PhotosAddParams is users.me.photos.add's request.
+type PhotosAddParams struct {
+	Photo PhotoRef `json:"photo" rpc:"required"`
+}
+
+// PhotosDeleteParams is users.me.photos.delete's request.
+type PhotosDeleteParams struct {
+	ID string `json:"id" rpc:"required,max=64"`
 }
