@@ -420,6 +420,49 @@ func TestLogCanary(t *testing.T) {
 	canaryTOTP(t, g, &cn, anon, user, e3, pw2)
 	// Seed 002's API keys and the uploads (apikeys_e2e_test.go).
 	canaryKeysAndFiles(t, g, &cn)
+	// Seed 002: registration, the mailed confirmation and reset tokens, a
+	// password change, a phone code, a profile whose address is sealed.
+	{
+		pw4, pw5, pw6, e4 := secretText("Canary-pw4-"), secretText("Canary-pw5-"), secretText("Canary-pw6-"), "canary-four@example.com"
+		address := secretText("Canary street ")
+		cn.add(pw4, pw5, pw6, address)
+		mustCode(t, anon.call(ctx, "identity.users.create", map[string]string{"email": e4, "password": pw4}), 0, "identity.users.create")
+		if err := g.Accounts().KV.Release(ctx, "registration:email:"+e4); err != nil {
+			t.Fatal(err)
+		}
+		mustCode(t, anon.call(ctx, "identity.users.email.generate_code", map[string]string{"email": e4}), 0, "email.generate_code")
+		ct := confirmTokenRE.FindStringSubmatch(outboxBody(t, g, e4))[1]
+		wt := ct[:len(ct)-6] + wrongCode(ct[len(ct)-6:])
+		cn.add(ct, wt)
+		cn.code(ct[len(ct)-6:])
+		mustCode(t, anon.call(ctx, "identity.users.email.confirm_code", map[string]string{"token": wt}), int(fault.CodeInvalid), "wrong confirmation token")
+		r := anon.call(ctx, "identity.users.email.confirm_code", map[string]string{"token": ct})
+		var s4 struct{ Token string }
+		if r.code() != 0 || json.Unmarshal(r.Env.Data, &s4) != nil || s4.Token == "" {
+			t.Fatal(r)
+		}
+		cn.add(s4.Token)
+		u4 := anon.withToken(s4.Token)
+		mustCode(t, u4.call(ctx, "resource.users.password.update", map[string]string{"old_password": pw4 + "x", "new_password": pw5, "confirm_password": pw5}), int(fault.WrongCredentials), "wrong old password")
+		mustCode(t, u4.call(ctx, "resource.users.password.update", map[string]string{"old_password": pw4, "new_password": pw5, "confirm_password": pw5}), 0, "password.update")
+		mustCode(t, anon.call(ctx, "identity.users.password.generate_code", map[string]string{"email": e4}), 0, "password.generate_code")
+		rt := resetTokenRE.FindStringSubmatch(outboxBody(t, g, e4))[1]
+		cn.add(rt)
+		cn.code(rt[len(rt)-6:])
+		mustCode(t, anon.call(ctx, "identity.users.password.confirm_code", map[string]string{"reset_password_token": rt, "password": pw6, "confirm_password": pw6}), 0, "password.confirm_code")
+		r = anon.call(ctx, "identity.sessions.create", map[string]string{"email": e4, "password": pw6})
+		if r.code() != 0 || json.Unmarshal(r.Env.Data, &s4) != nil {
+			t.Fatal(r)
+		}
+		cn.add(s4.Token)
+		u4 = anon.withToken(s4.Token)
+		mustCode(t, u4.call(ctx, "resource.phones.create", map[string]string{"phone_number": "+442071838997"}), 0, "phones.create")
+		pc := outboxCode(t, g, "+442071838997")
+		cn.code(pc)
+		mustCode(t, u4.call(ctx, "resource.phones.verify", map[string]string{"phone_number": "+442071838997", "verification_code": pc}), 0, "phones.verify")
+		mustCode(t, u4.call(ctx, "resource.profiles.create", map[string]string{"address": address, "city": "Bern"}), 0, "profiles.create")
+		mustCode(t, u4.call(ctx, "resource.users.me.delete", map[string]string{"password": pw6 + "x"}), int(fault.WrongCredentials), "me.delete wrong password")
+	}
 
 	// Deletion: a wrong code, then the right one.
 	r = user.call(ctx, "user.auth.delete", nil)
@@ -435,7 +478,9 @@ func TestLogCanary(t *testing.T) {
 	mustCode(t, user.call(ctx, "user.auth.delete_done", map[string]string{"code": cd}), 0, "deletion")
 
 	logs := g.Logs.String()
-	for _, m := range []string{"auth.registerUser", "user.auth.login", "user.auth.recovery_done", "user.auth.delete_done", "user.settings.set", "resource.otp.enable", "resource.otp.verify"} {
+	for _, m := range []string{"auth.registerUser", "user.auth.login", "user.auth.recovery_done", "user.auth.delete_done", "user.settings.set",
+		"resource.otp.enable", "resource.otp.verify",
+		"identity.users.password.confirm_code", "resource.users.password.update", "resource.phones.verify"} {
 		if !strings.Contains(logs, `"method":"`+m+`"`) {
 			t.Fatalf("%s was not logged: the search would prove nothing", m)
 		}

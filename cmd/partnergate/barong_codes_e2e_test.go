@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"sync"
 	"testing"
 
 	"partnergate/core/fault"
@@ -264,4 +265,60 @@ func TestSeed002GeeTest(t *testing.T) {
 func md5hexTest(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestSeed002TokensParallel: 20 parallel submissions of one mailed token,
+// confirmation and reset alike, give one success (the rate classes are
+// opened so that only the token decides).
+func TestSeed002TokensParallel(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := testkit.MustRunMain(t, testkit.Env(b.Env), testkit.Env(looseRates))
+			ctx := context.Background()
+			if e := g.Call(t, "identity.users.create", map[string]string{"email": "par@example.com", "password": strongPassword}); e.Error.Status {
+				t.Fatal(e.Error)
+			}
+			if err := g.Accounts().KV.Release(ctx, "registration:email:par@example.com"); err != nil {
+				t.Fatal(err)
+			}
+			if e := g.Call(t, "identity.users.email.generate_code", map[string]string{"email": "par@example.com"}); e.Error.Status {
+				t.Fatal(e.Error)
+			}
+			confirm := mailedToken(t, g, "par@example.com", confirmTokenRE)
+			const next = "the parallel new passphrase"
+			for _, c := range []struct {
+				name   string
+				method string
+				params func() map[string]string
+			}{
+				{"email.confirm_code", "identity.users.email.confirm_code", func() map[string]string { return map[string]string{"token": confirm} }},
+				{"password.confirm_code", "identity.users.password.confirm_code", func() map[string]string {
+					if e := g.Call(t, "identity.users.password.generate_code", map[string]string{"email": "par@example.com"}); e.Error.Status {
+						t.Fatal(e.Error)
+					}
+					return map[string]string{"reset_password_token": mailedToken(t, g, "par@example.com", resetTokenRE), "password": next, "confirm_password": next}
+				}},
+			} {
+				p := c.params()
+				var wg sync.WaitGroup
+				res := make([]testkit.Envelope, 20)
+				for i := range res {
+					wg.Go(func() { res[i] = g.Call(t, c.method, p) })
+				}
+				wg.Wait()
+				ok := 0
+				for _, e := range res {
+					switch {
+					case !e.Error.Status:
+						ok++
+					case e.Error.Code != int(fault.CodeInvalid):
+						t.Fatalf("%s: %+v", c.name, e.Error)
+					}
+				}
+				if ok != 1 {
+					t.Fatalf("%s: %d of 20 succeeded", c.name, ok)
+				}
+			}
+		})
+	}
 }
