@@ -354,7 +354,7 @@ func TestReserveAdapts(t *testing.T) {
 		t.Fatalf("40 ms hashes: %d admitted, want 2", d)
 	}
 	clock.setStep(4 * time.Millisecond)
-	for range 64 {
+	for range 160 {
 		if _, err := h.Hash(ctx, "glacier-Umbrella-93"); err != nil {
 			t.Fatal(err)
 		}
