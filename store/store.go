@@ -193,6 +193,10 @@ type NewUser struct {
 	Profile      Profile
 	Identifiers  []Identifier
 	PasswordHash string
+	// Messages are appended to the outbox in the same transaction (the
+	// registration's verification codes): the user is created with them or
+	// not at all.
+	Messages []Message
 }
 
 // Store is the durable state. Every method takes a context and returns
@@ -202,7 +206,8 @@ type Store interface {
 	Outbox
 	SigningKeys
 
-	// CreateUser writes the user, identifiers and credential atomically.
+	// CreateUser writes the user, identifiers, credential and messages
+	// atomically: a failure of any write leaves none of them behind.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).
 	CreateUser(ctx context.Context, nu NewUser) error
 	// UserByID returns the user with its identifiers. ErrNotFound.
