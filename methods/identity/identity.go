@@ -121,7 +121,10 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 		// unchecked one.
 		return barong.Err(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
 	}
-	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang})
+	// The code's message is stored in the user's transaction (SendCodes);
+	// one that cannot be issued now (the 90-second hold) is sent again on
+	// request.
+	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang, SendCodes: true})
 	if err != nil {
 		return barong.Err(err, userKeys)
 	}
@@ -138,11 +141,6 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 		}); err != nil {
 			return err
 		}
-	}
-	// The user exists whatever happens to its code: a code that could not be
-	// sent (the 90-second hold, the outbox down) is sent again on request.
-	if err := s.Accounts.SendVerification(ctx, u, store.KindEmail); err != nil {
-		s.Accounts.Log.Warn().Err(err).Str("user", u.ID).Msg("registration code not sent")
 	}
 	*res = barong.Present(u, prof)
 	return nil
