@@ -205,6 +205,7 @@ type Store interface {
 	UserData
 	Outbox
 	SigningKeys
+	Activities
 
 	// CreateUser writes the user, identifiers, credential and messages
 	// atomically: a failure of any write leaves none of them behind.

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/codes"
 	"partnergate/core/events"
 	"partnergate/core/fault"
@@ -75,8 +76,11 @@ type Service struct {
 	Events   events.Publisher
 	// Tokens, when set, ends token sessions along with opaque ones.
 	Tokens TokenSessions
-	Now    func() time.Time
-	Log    zerolog.Logger
+	// Activity, when set, receives the user-bound audit events (logins,
+	// resets, changes) as the activity trail every dialect reads.
+	Activity *activity.Recorder
+	Now      func() time.Time
+	Log      zerolog.Logger
 }
 
 func (s *Service) now() time.Time {

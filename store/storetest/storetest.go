@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutboxDelivery", testOutboxDelivery},
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
+		{"Activities", testActivities},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -43,7 +43,10 @@ type Config struct {
 
 	PublicURL string
 	// JWTAlg is the algorithm of signing keys this gateway creates.
-	JWTAlg                       string
+	JWTAlg string
+	// GeoIPDB is a MaxMind-format database placing IPs (country,
+	// continent, city); empty places nothing.
+	GeoIPDB                      string
 	RedisPrefix                  string
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
@@ -173,6 +176,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_GEOIP_DB", "geoip-db", "", "MaxMind-format .mmdb (GeoLite2/GeoIP2 City or Country) placing caller IPs for the activity trail, restrictions and authorisation history; empty: no places", str(func(c *Config) *string { return &c.GeoIPDB })},
 		{"PARTNERGATE_JWT_ALG", "jwt-alg", "EdDSA", "algorithm of new access-JWT signing keys: EdDSA (Ed25519) or ES256 (P-256); keys already made keep theirs", str(func(c *Config) *string { return &c.JWTAlg })},
 		{"PARTNERGATE_PUBLIC_URL", "public-url", "", "base URL of links the gateway sends (backup downloads), e.g. https://id.example.com; never taken from the request's Host", str(func(c *Config) *string { return &c.PublicURL })},
 		{"PARTNERGATE_SMTP_HOST", "smtp-host", "", "SMTP server for email codes and links; unset outside dev mode: email is not delivered", str(func(c *Config) *string { return &c.SMTP.Host })},

@@ -21,9 +21,11 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/activity"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
+	"partnergate/core/geo"
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
@@ -67,6 +69,8 @@ type Main struct {
 	dispatcher *delivery.Dispatcher
 	tokens     *tokens.Service
 	revoked    *tokens.Revocations
+	geo        *geo.DB
+	activity   *activity.Recorder
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -223,7 +227,14 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if c.GeoIPDB != "" {
+		if m.geo, err = geo.Open(c.GeoIPDB); err != nil {
+			return fmt.Errorf("PARTNERGATE_GEOIP_DB: %w", err)
+		}
+	}
+	m.activity = &activity.Recorder{Store: m.store, Geo: m.geo, Log: m.Log}
 	accounts := &accounts.Service{
+		Activity: m.activity,
 		// Session reads through the process's session copy (kept coherent
 		// like the user copy): a session check costs no Redis round trip.
 		Store: m.store, KV: users.Sessions(kvs), Hasher: hasher, Log: m.Log,
@@ -242,7 +253,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.tokens.Open(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log,
+	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log, Activity: m.activity,
 		Lifetime: c.SessionAbsolute}
 	// A reset, recovery or deletion ends refresh families and their JWTs
 	// as it ends opaque sessions.
@@ -463,5 +474,6 @@ func (m *Main) Close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
+	errs = append(errs, m.geo.Close())
 	return errors.Join(errs...)
 }
