@@ -159,21 +159,23 @@ type exchange struct {
 }
 
 func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
-	i := skipSpace(body, 0)
+	// One pass (bodyScan): JSON, depth, the calls and their members.
 	// encoding/json refuses nesting beyond 10,000 as invalid: depth is
-	// looked at first so an over-deep body is the documented -32600 at any
+	// judged first so an over-deep body is the documented -32600 at any
 	// depth, not a parse error past the decoder's own limit.
-	if d := maxDepth(body); d > h.cfg.Limits.MaxDepth {
+	sc := getScan()
+	defer putScan(sc)
+	switch sc.scan(body, h.cfg.Limits.MaxDepth) {
+	case scanDeep:
 		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", ID: nullID,
-			Error: protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth %d exceeds %d", d, h.cfg.Limits.MaxDepth))})
+			Error: protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth %d exceeds %d", maxDepth(body), h.cfg.Limits.MaxDepth))})
 		return
-	}
-	if i == len(body) || !json.Valid(body) {
+	case scanEmpty, scanBad:
 		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: protoErr(CodeParse, ""), ID: nullID})
 		return
 	}
-	if body[i] != '[' {
-		resp, ok := x.call(body[i:endOfValue(body, i)])
+	if !sc.batch {
+		resp, ok := x.call(body, sc.calls[0], sc.members)
 		if !ok {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -185,8 +187,7 @@ func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
 		return
 	}
 
-	var calls [][]byte
-	_ = eachElem(body[i:], func(v []byte) error { calls = append(calls, v); return nil })
+	calls := sc.calls
 	if len(calls) == 0 {
 		h.writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: protoErr(CodeInvalidRequest, "empty batch"), ID: nullID})
 		return
@@ -204,7 +205,7 @@ func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
 		defer func() { _, _ = h.cfg.LogOut.Write(buf.Bytes()) }()
 	}
 	for _, c := range calls {
-		if resp, ok := x.call(c); ok {
+		if resp, ok := x.call(body, c, sc.members); ok {
 			out = append(out, resp)
 		}
 	}
@@ -224,18 +225,20 @@ type request struct {
 	positions bool
 }
 
-// parseRequest checks a request object member by member. On failure it still
+// parseRequest checks a request object member by member, from the members
+// the body's pass recorded (c is the call, b the body). On failure it still
 // returns the id when the id itself was well-formed, so the error can echo it.
-func parseRequest(raw []byte) (request, *ProtocolError) {
+func parseRequest(b []byte, c callSpan, members []member) (request, *ProtocolError) {
 	var req request
-	if raw[0] != '{' {
+	if !c.obj {
 		return req, protoErr(CodeInvalidRequest, "a call must be a JSON object")
 	}
 	var version, method []byte
 	var seen [4]bool
 	var bad *ProtocolError
 	// Read every member even after a fault, so the error can echo the id.
-	_ = eachMember(raw, func(q, v []byte) error {
+	for _, m := range members[c.m0:c.m1] {
+		q, v := b[m.k0:m.k1], b[m.v0:m.v1]
 		// The four members spelled without escapes, the common case, are
 		// matched on the raw bytes; anything else is unquoted first.
 		slot := memberSlot(string(q))
@@ -248,20 +251,20 @@ func parseRequest(raw []byte) (request, *ProtocolError) {
 				if bad == nil {
 					bad = protoErr(CodeInvalidRequest, "member name is not valid UTF-8")
 				}
-				return nil
+				continue
 			}
 			if slot = memberSlot(`"` + key + `"`); slot < 0 {
 				if bad == nil {
 					bad = protoErr(CodeInvalidRequest, fmt.Sprintf("unknown member %q", key))
 				}
-				return nil
+				continue
 			}
 		}
 		if seen[slot] {
 			if bad == nil {
 				bad = protoErr(CodeInvalidRequest, fmt.Sprintf("member %q appears twice", key))
 			}
-			return nil
+			continue
 		}
 		seen[slot] = true
 		switch slot {
@@ -274,8 +277,7 @@ func parseRequest(raw []byte) (request, *ProtocolError) {
 		case 3:
 			req.id, req.hasID = v, true
 		}
-		return nil
-	})
+	}
 	if req.hasID {
 		switch req.id[0] {
 		case '"':
@@ -333,9 +335,9 @@ func memberSlot(quoted string) int {
 
 // call runs one call of the body and returns its response; ok is false for a
 // notification, which gets no answer.
-func (x *exchange) call(raw []byte) (resp response, ok bool) {
+func (x *exchange) call(body []byte, c callSpan, members []member) (resp response, ok bool) {
 	start := time.Now()
-	req, perr := parseRequest(raw)
+	req, perr := parseRequest(body, c, members)
 	id := nullID
 	if req.hasID {
 		id = req.id
@@ -549,24 +551,26 @@ func (x *exchange) finish(m *Method, unknownName string, code int, start time.Ti
 
 func (h *Handler) servePath(w http.ResponseWriter, x *exchange, name string, body []byte) {
 	start := time.Now()
-	i := skipSpace(body, 0)
 	var params []byte
-	switch {
-	case i == len(body):
-	case maxDepth(body) > h.cfg.Limits.MaxDepth:
+	sc := getScan()
+	defer putScan(sc)
+	switch sc.scan(body, h.cfg.Limits.MaxDepth) {
+	case scanEmpty:
+	case scanDeep:
 		// Before validity, as on /rpc: past 10,000 levels encoding/json
 		// calls the body invalid.
 		h.pathFault(w, x, start, http.StatusBadRequest,
 			protoErr(CodeInvalidRequest, fmt.Sprintf("JSON nesting depth exceeds %d", h.cfg.Limits.MaxDepth)))
 		return
-	case !json.Valid(body):
+	case scanBad:
 		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeParse, ""))
 		return
-	case body[i] != '{':
-		h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeInvalidRequest, "body must be the params object"))
-		return
 	default:
-		params = body[i:endOfValue(body, i)]
+		if sc.batch || !sc.calls[0].obj {
+			h.pathFault(w, x, start, http.StatusBadRequest, protoErr(CodeInvalidRequest, "body must be the params object"))
+			return
+		}
+		params = body[sc.calls[0].start:sc.calls[0].end]
 	}
 	if !utf8.ValidString(name) {
 		h.pathFault(w, x, start, http.StatusNotFound, protoErr(CodeMethodNotFound, ""))

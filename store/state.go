@@ -71,8 +71,10 @@ type Sessions interface {
 	// idle and idle plus that interval after its last use.
 	// ErrNotFound if it is missing or expired.
 	Session(ctx context.Context, tokenHash string, idle time.Duration) (Session, error)
-	// DeleteSession removes a session and its index entry. A missing session
-	// is not an error: signing out twice must succeed.
+	// DeleteSession removes a session and its index entry, then announces
+	// its owner's id to WatchUserDrops in every process (per-process
+	// session copies drop it). A missing session is not an error: signing
+	// out twice must succeed.
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// UserSessions lists a user's live sessions, oldest first, without
 	// sliding them; none is an empty list, not ErrNotFound.
@@ -80,6 +82,7 @@ type Sessions interface {
 	// DeleteUserSessions revokes every session of the user except the one
 	// whose hash is except ("" revokes all) and returns how many existed. A
 	// session created while it runs may survive it. No sessions is 0, nil.
+	// When it deleted any, it announces userID to WatchUserDrops.
 	DeleteUserSessions(ctx context.Context, userID, except string) (int, error)
 }
 
@@ -219,8 +222,9 @@ type UserSnapshots interface {
 	// fills by readers that started before it are refused, and announces
 	// the drop to WatchUserDrops in every process.
 	DropUserSnapshot(ctx context.Context, userID string) error
-	// WatchUserDrops calls drop with the user id of each DropUserSnapshot
-	// made by any process sharing this state, and reset whenever drops may
+	// WatchUserDrops calls drop with the user id of each DropUserSnapshot,
+	// DeleteSession and DeleteUserSessions made by any process sharing this
+	// state, and reset whenever drops may
 	// have been missed (once subscribed, and after each reconnect), until
 	// ctx ends. It returns ctx's error, or an error if it cannot subscribe.
 	WatchUserDrops(ctx context.Context, drop func(userID string), reset func()) error

@@ -204,6 +204,10 @@ type NewUser struct {
 	PasswordHash string
 	// Chat, when set, is the user's chat profile (seed 003's users.register).
 	Chat *ChatProfile
+	// Messages are appended to the outbox in the same transaction (the
+	// registration's verification codes): the user is created with them or
+	// not at all.
+	Messages []Message
 }
 
 // Store is the durable state. Every method takes a context and returns
@@ -222,7 +226,8 @@ type Store interface {
 	TOTPs
 	Activities
 
-	// CreateUser writes the user, identifiers and credential atomically.
+	// CreateUser writes the user, identifiers, credential and messages
+	// atomically: a failure of any write leaves none of them behind.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).
 	CreateUser(ctx context.Context, nu NewUser) error
 	// UserByID returns the user with its identifiers. ErrNotFound.

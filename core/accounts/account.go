@@ -115,6 +115,12 @@ type Registration struct {
 	// ReferralUID is the uid of the user who referred this one (seed 002's
 	// refid), already checked by the caller; "" for none.
 	ReferralUID string
+	// SendCodes queues a registration code to the email and the phone in
+	// the user's own transaction (store.NewUser.Messages): the user is
+	// stored with its codes' messages or not at all. A code that cannot be
+	// issued now (the 90-second hold of an address just used) does not stop
+	// the registration: it is logged, and a resend sends it.
+	SendCodes bool
 }
 
 // Register validates, hashes and stores a new user. It returns fault.Invalid
@@ -206,6 +212,11 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 	for i := range idents {
 		idents[i].UserID = u.ID
 	}
+	u.Identifiers = idents
+	var rc registrationCodes
+	if reg.SendCodes {
+		rc = s.prepareCodes(ctx, u)
+	}
 	// Every user gets a Barong uid, whichever namespace registers it. A
 	// taken uid (the store only says "already exists") is told apart from a
 	// taken identifier by looking it up, and retried with a fresh one.
@@ -215,26 +226,75 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 			newUID = s.uids
 		}
 		if u.UID, err = newUID(); err != nil {
+			rc.failed()
 			return store.User{}, err
 		}
-		err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash, Chat: chat})
+		err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash, Chat: chat, Messages: rc.messages})
 		if !errors.Is(err, store.ErrAlreadyExists) {
 			break
 		}
 		taken, lerr := s.uidTaken(ctx, u.UID)
 		if lerr != nil {
+			rc.failed()
 			return store.User{}, lerr
 		}
 		if !taken || attempt == uidAttempts {
+			rc.failed()
 			return store.User{}, fault.New(fault.AlreadyExists)
 		}
 	}
 	if err != nil {
+		rc.failed()
 		return store.User{}, core.StoreError("accounts: create user", err)
 	}
-	u.Identifiers = idents
 	s.audit(ctx, "user.registered", u.ID)
+	rc.sent()
+	for _, kind := range rc.kinds {
+		s.audit(ctx, "code.sent", u.ID, "purpose", codes.Registration, "channel", kind)
+	}
 	return u, nil
+}
+
+// registrationCodes are the messages a registration stores with its user,
+// and what to tell the code service once the write is done.
+type registrationCodes struct {
+	messages []store.Message
+	kinds    []string
+	onSent   []func()
+	onFailed []func()
+}
+
+func (c registrationCodes) sent() {
+	for _, f := range c.onSent {
+		f()
+	}
+}
+
+func (c registrationCodes) failed() {
+	for _, f := range c.onFailed {
+		f()
+	}
+}
+
+// prepareCodes issues a registration code for each of u's channels and
+// returns their messages, unstored.
+func (s *Service) prepareCodes(ctx context.Context, u store.User) registrationCodes {
+	var c registrationCodes
+	for _, kind := range []string{store.KindEmail, store.KindPhone} {
+		t, ok := target(u, kind)
+		if !ok {
+			continue
+		}
+		m, sent, failed, err := s.Codes.Prepare(ctx, codes.Registration, t)
+		if err != nil {
+			s.Log.Warn().Err(err).Str("user", u.ID).Str("channel", kind).Msg("registration code not sent; resend will")
+			continue
+		}
+		c.messages = append(c.messages, m)
+		c.kinds = append(c.kinds, kind)
+		c.onSent, c.onFailed = append(c.onSent, sent), append(c.onFailed, failed)
+	}
+	return c
 }
 
 // Login is a login attempt: an identifier of some kind and a password.

@@ -1,6 +1,8 @@
 package accounts_test
 
 import (
+	"bytes"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -8,7 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"partnergate/core/accounts"
+	"partnergate/core/codes"
+	"partnergate/core/delivery"
 	"partnergate/core/fault"
+	"partnergate/core/keyring"
 	"partnergate/store"
 )
 
@@ -195,5 +200,49 @@ func TestParseEmail(t *testing.T) {
 				t.Fatalf("ParseEmail(%.60q) = %+v, want Value %q Norm %q", tt.in, got, tt.value, tt.norm)
 			}
 		})
+	}
+}
+
+// With SendCodes the registration's code messages are written with the
+// user (store.NewUser.Messages; the store suite proves a failed message
+// write leaves no user), and the code in the message verifies.
+func TestRegisterStoresItsCodes(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	ring, err := keyring.New(bytes.Repeat([]byte{7}, keyring.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox, err := delivery.NewOutbox(e.st, ring, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	woken := 0
+	outbox.Wake = func() { woken++ }
+	e.svc.Codes = &codes.Service{KV: e.kv, Ring: ring, Deliver: outbox, Policy: codes.DefaultPolicy}
+	u, err := e.svc.Register(ctx, accounts.Registration{Email: "codes@example.com", Password: e.secret(goodPassword), SendCodes: true})
+	if err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	ms, err := e.st.MessagesTo(ctx, "codes@example.com", 0)
+	if err != nil || len(ms) != 1 || ms[0].Sent != nil {
+		t.Fatalf("messages to the address = %+v, %v, want one unsent", ms, err)
+	}
+	if woken != 1 {
+		t.Errorf("dispatcher woken %d times, want once after the commit", woken)
+	}
+	body, err := outbox.OpenBody(ms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(body)
+	if _, err := e.svc.Verify(ctx, u.ID, map[string]string{store.KindEmail: code}); err != nil {
+		t.Fatalf("Verify with the stored code %q: %v", code, err)
+	}
+	// The same address again is refused, and no second message is stored.
+	_, err = e.svc.Register(ctx, accounts.Registration{Email: "codes@example.com", Password: goodPassword, SendCodes: true})
+	wantCode(t, "second Register", err, fault.AlreadyExists)
+	if ms, _ := e.st.MessagesTo(ctx, "codes@example.com", 0); len(ms) != 1 {
+		t.Fatalf("%d messages after the refused registration, want 1", len(ms))
 	}
 }

@@ -121,43 +121,48 @@ func (s *Service) SendDecoy(ctx context.Context, purpose string, t Target) error
 	return s.send(ctx, purpose, t, true, nil)
 }
 
-func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool, extra map[string]string) error {
-	hold := purpose + ":" + t.Channel + ":" + t.Address
-	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
-	if err != nil {
-		return core.StoreError("codes: resend hold", err)
-	}
+// Preparer renders and seals a message as Deliverer would without storing
+// it, for a write in the caller's own transaction, and is told once that
+// write committed; the outbox implements it.
+type Preparer interface {
+	PrepareMessage(channel, to, lang, template string, vars map[string]string) (store.Message, error)
+	Queued()
+}
+
+// Prepare does every step of Send (the resend hold, the daily cap, a code
+// stored) but returns the message for the caller to write with its own
+// rows (store.NewUser.Messages) instead of queuing it: a registration and
+// its code are stored together or not at all. The caller calls sent after
+// its write committed, or failed if it did not (the hold is released so
+// the address may ask again at once). s.Deliver must implement Preparer.
+func (s *Service) Prepare(ctx context.Context, purpose string, t Target) (m store.Message, sent, failed func(), err error) {
+	p, ok := s.Deliver.(Preparer)
 	if !ok {
-		return fault.Throttle(left)
+		return store.Message{}, nil, nil, errors.New("codes: the deliverer cannot prepare messages")
 	}
-	// Per purpose, so a stranger's recoveries cannot use up the owner's
-	// deletion or change codes; per calendar day, so the refusal can say
-	// truly when sending works again.
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	day := now().UTC()
-	untilTomorrow := day.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(day)
-	n, err := s.KV.Incr(ctx, "daily:"+purpose+":"+t.Channel+":"+t.Address+":"+day.Format("20060102"), untilTomorrow+time.Minute)
+	hold, vars, err := s.issue(ctx, purpose, t)
 	if err != nil {
-		return core.StoreError("codes: daily cap", err)
+		return store.Message{}, nil, nil, err
 	}
-	if n > s.Policy.DailyCap {
-		return fault.Throttle(untilTomorrow)
+	release := func() { _ = s.KV.Release(context.WithoutCancel(ctx), hold) }
+	m, err = p.PrepareMessage(deliveryChannel(t.Channel), t.Address, t.Lang, "code."+purpose, vars)
+	if err != nil {
+		release()
+		return store.Message{}, nil, nil, fmt.Errorf("codes: prepare %s code: %w", purpose, err)
 	}
-	code, err := sixDigits()
+	return m, p.Queued, release, nil
+}
+
+func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool, extra map[string]string) error {
+	hold, vars, err := s.issue(ctx, purpose, t)
 	if err != nil {
 		return err
 	}
-	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
-		return core.StoreError("codes: store code", err)
-	}
-	vars := make(map[string]string, len(extra)+2)
 	for k, v := range extra {
-		vars[k] = v
+		if _, own := vars[k]; !own {
+			vars[k] = v
+		}
 	}
-	vars["code"], vars["minutes"] = code, fmt.Sprint(int(s.Policy.TTL.Minutes()))
 	if decoy {
 		// A decoy's address may be no address at all (a malformed login),
 		// which the outbox refuses: that is no reason to answer otherwise.
@@ -172,6 +177,43 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 		return fmt.Errorf("codes: queue %s code: %w", purpose, err)
 	}
 	return nil
+}
+
+// issue takes the resend hold and a place under the daily cap, and stores a
+// new code; it returns the hold's name and the message's variables.
+func (s *Service) issue(ctx context.Context, purpose string, t Target) (hold string, vars map[string]string, err error) {
+	hold = purpose + ":" + t.Channel + ":" + t.Address
+	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
+	if err != nil {
+		return "", nil, core.StoreError("codes: resend hold", err)
+	}
+	if !ok {
+		return "", nil, fault.Throttle(left)
+	}
+	// Per purpose, so a stranger's recoveries cannot use up the owner's
+	// deletion or change codes; per calendar day, so the refusal can say
+	// truly when sending works again.
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	day := now().UTC()
+	untilTomorrow := day.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(day)
+	n, err := s.KV.Incr(ctx, "daily:"+purpose+":"+t.Channel+":"+t.Address+":"+day.Format("20060102"), untilTomorrow+time.Minute)
+	if err != nil {
+		return "", nil, core.StoreError("codes: daily cap", err)
+	}
+	if n > s.Policy.DailyCap {
+		return "", nil, fault.Throttle(untilTomorrow)
+	}
+	code, err := sixDigits()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
+		return "", nil, core.StoreError("codes: store code", err)
+	}
+	return hold, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}, nil
 }
 
 func deliveryChannel(channel string) string {

@@ -133,17 +133,18 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	return o.enqueue(ctx, m, false)
 }
 
-func (o *Outbox) enqueue(ctx context.Context, m Message, decoy bool) error {
+// prepare renders and seals m into the row the outbox stores.
+func (o *Outbox) prepare(m Message, decoy bool) (store.Message, error) {
 	if err := validate(m); err != nil {
-		return err
+		return store.Message{}, err
 	}
 	subject, body, err := Render(m)
 	if err != nil {
-		return err
+		return store.Message{}, err
 	}
 	sealed, err := o.ring.Seal([]byte(body), sealContext(m.Channel, m.To))
 	if err != nil {
-		return fmt.Errorf("delivery: seal: %w", err)
+		return store.Message{}, fmt.Errorf("delivery: seal: %w", err)
 	}
 	now := o.Now().UTC()
 	sm := store.Message{Channel: m.Channel, To: m.To, Subject: subject, Body: sealed, Created: now}
@@ -152,6 +153,29 @@ func (o *Outbox) enqueue(ctx context.Context, m Message, decoy bool) error {
 		// dispatcher pointed at this database later never sends it. A
 		// decoy is done from the start: it exists only to cost the same.
 		sm.Sent = &now
+	}
+	return sm, nil
+}
+
+// PrepareMessage renders and seals a message exactly as Deliver does and
+// returns the outbox row instead of storing it, for a caller that writes it
+// in its own transaction (a registration: store.NewUser.Messages). Call
+// Queued once that transaction has committed.
+func (o *Outbox) PrepareMessage(channel, to, lang, template string, vars map[string]string) (store.Message, error) {
+	return o.prepare(Message{Channel: channel, To: to, Lang: lang, Template: template, Vars: vars}, false)
+}
+
+// Queued tells the dispatcher that prepared messages were stored.
+func (o *Outbox) Queued() {
+	if !o.dev && o.Wake != nil {
+		o.Wake()
+	}
+}
+
+func (o *Outbox) enqueue(ctx context.Context, m Message, decoy bool) error {
+	sm, err := o.prepare(m, decoy)
+	if err != nil {
+		return err
 	}
 	id, err := o.store.EnqueueMessage(ctx, sm)
 	if err != nil {

@@ -354,7 +354,7 @@ func TestReserveAdapts(t *testing.T) {
 		t.Fatalf("40 ms hashes: %d admitted, want 2", d)
 	}
 	clock.setStep(4 * time.Millisecond)
-	for range 64 {
+	for range 160 {
 		if _, err := h.Hash(ctx, "glacier-Umbrella-93"); err != nil {
 			t.Fatal(err)
 		}
@@ -457,5 +457,32 @@ func TestReserveConcurrent(t *testing.T) {
 	}
 	if len(h.free) != 2 {
 		t.Fatalf("%d idle slots at rest, want 2", len(h.free))
+	}
+}
+
+// A slot's first hash also makes its work area: its time is left out of the
+// estimate, which a cold start would otherwise inflate into refusals.
+func TestEstimateLeavesOutColdSlots(t *testing.T) {
+	ctx := t.Context()
+	h, clock := newClockedHasher(t, 2, time.Second, 10*time.Millisecond)
+	// The first slot is warm (the dummy hash made its area); hold it so the
+	// next hash runs in the second, cold one.
+	release := hold(t, h)
+	clock.setStep(time.Hour)
+	if _, err := h.Hash(ctx, "glacier-Umbrella-93"); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if h.avg != 10*time.Millisecond {
+		t.Fatalf("after a cold slot's hour-long first hash the estimate is %s, want 10ms", h.avg)
+	}
+	// Warm now: its next hash counts.
+	for range 2 {
+		if _, err := h.Hash(ctx, "glacier-Umbrella-93"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h.avg <= 10*time.Millisecond {
+		t.Fatalf("warm hour-long hashes left the estimate at %s", h.avg)
 	}
 }

@@ -94,13 +94,17 @@ func newHasherClock(p Params, slots int, wait time.Duration, now func() time.Tim
 	// The dummy hash has the live parameters so verifying against it costs
 	// what a real verify costs: unknown users take as long as known ones.
 	// Its work area becomes the first slot's (it is already made and
-	// touched); the other slots make theirs on first use. Its duration is
-	// the first estimate of a hash's.
+	// touched); the other slots make theirs on first use. The first
+	// estimate of a hash's duration is a second, warm run in that area: the
+	// first one also paid for making the area (19 MiB of page faults), which
+	// no later hash pays, and an estimate that high refuses the first
+	// burst of logins after a start.
 	m := new(argon2.Memory)
 	salt := make([]byte, saltLength)
 	rand.Read(salt)
-	start := now()
 	key := m.IDKey([]byte("partnergate-dummy-password"), salt, p.Iterations, p.Memory, p.Parallelism, keyLength)
+	start := now()
+	m.IDKey([]byte("partnergate-dummy-password"), salt, p.Iterations, p.Memory, p.Parallelism, keyLength)
 	h.avg = max(now().Sub(start), 0)
 	h.dummy = encodeHash(p, salt, key)
 	h.blocks = m.Len()
@@ -153,16 +157,24 @@ func (h *Hasher) derive(ctx context.Context, pw string, salt []byte, p Params, k
 		return nil, err
 	}
 	defer h.releaseSlot(m)
+	// A slot's first hash (or the first after its area was dropped) also
+	// makes the area; its duration says nothing about the next hashes', so
+	// it is left out of the estimate.
+	warm := m.Len() >= h.blocks
 	start := h.now()
 	key := m.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, keyLen)
-	h.observe(h.now().Sub(start))
+	if warm {
+		h.observe(h.now().Sub(start))
+	}
 	return key, nil
 }
 
 // ewmaWeight is the weight of the newest duration in the moving average:
-// 1/8, so the estimate follows a change of machine load within tens of
-// hashes and a single slow one moves it little.
-const ewmaWeight = 8
+// 1/16, so the estimate follows a change of machine load within tens of
+// hashes, and a handful of slow ones (the first hashes of a burst, sharing
+// the cores with its requests' store round trips) does not turn a burst
+// that will be served within the bound into refusals.
+const ewmaWeight = 16
 
 // observe folds one hash's duration into the moving average.
 func (h *Hasher) observe(d time.Duration) {

@@ -135,8 +135,11 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 			return err
 		}
 	}
+	// The code's message is stored in the user's transaction (SendCodes);
+	// one that cannot be issued now (the 90-second hold) is sent again on
+	// request.
 	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang,
-		ReferralUID: p.RefID})
+		ReferralUID: p.RefID, SendCodes: true})
 	if err != nil {
 		return barong.Err(err, userKeys)
 	}
@@ -153,11 +156,6 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 		}); err != nil {
 			return err
 		}
-	}
-	// The user exists whatever happens to its code: a code that could not be
-	// sent (the 90-second hold, the outbox down) is sent again on request.
-	if err := s.Accounts.SendVerification(ctx, u, store.KindEmail); err != nil {
-		s.Accounts.Log.Warn().Err(err).Str("user", u.ID).Msg("registration code not sent")
 	}
 	*res = barong.Present(u, prof)
 	return nil

@@ -46,22 +46,16 @@ func (a *Auth) Registration(r *http.Request, p *userwire.RegistrationParams, res
 	if p.Lang != "" && !validLang(p.Lang) {
 		return fault.Field(fault.Invalid, "lang", "not in the language dictionary")
 	}
+	// The codes' messages are stored in the user's transaction: no user
+	// without its codes, no codes without the user. A code that cannot be
+	// issued now (the 90-second hold of an address just used) is sent
+	// again by resend.
 	u, err := a.Accounts.Register(ctx, accounts.Registration{
 		Email: p.Email, Phone: p.Phone, Password: p.Password, FirstName: p.Name, LastName: p.Surname, Lang: p.Lang,
+		SendCodes: true,
 	})
 	if err != nil {
 		return err
-	}
-	// The user exists now, whatever happens to its codes: failing the call
-	// would leave the client without the user_id that user.auth.resend
-	// needs. A code that could not be sent (the 90-second hold of an
-	// address just used, the outbox down) is sent again by resend.
-	for _, kind := range []string{store.KindEmail, store.KindPhone} {
-		if _, ok := u.Identifier(kind); ok {
-			if err := a.Accounts.SendVerification(ctx, u, kind); err != nil {
-				a.Accounts.Log.Warn().Err(err).Str("user", u.ID).Str("channel", kind).Msg("registration code not sent; resend will")
-			}
-		}
 	}
 	*res = u.ID
 	return nil

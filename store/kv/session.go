@@ -347,7 +347,18 @@ func (k *KV) DeleteSession(ctx context.Context, tokenHash string) error {
 		// by the next UserSessions.
 		return nil
 	}
-	return wrap(op, k.updateIndex(ctx, s.UserID, "", 0, tokenHash))
+	if err := k.updateIndex(ctx, s.UserID, "", 0, tokenHash); err != nil {
+		return wrap(op, err)
+	}
+	return wrap(op, k.announceSessionsGone(ctx, s.UserID))
+}
+
+// announceSessionsGone tells every process's session copy
+// (store/usercache) that sessions of userID were deleted: the owner's id on
+// the user drop channel, which WatchUserDrops delivers. It comes after the
+// delete, so a copy refilled in between reads the deletion.
+func (k *KV) announceSessionsGone(ctx context.Context, userID string) error {
+	return k.client.Publish(ctx, k.dropChannel(), userID).Err()
 }
 
 // UserSessions lists a user's live sessions, oldest first. Index entries
@@ -451,5 +462,5 @@ func (k *KV) DeleteUserSessions(ctx context.Context, userID, except string) (int
 	if err := k.updateIndex(ctx, userID, "", 0, targets...); err != nil {
 		return n, wrap(op, err)
 	}
-	return n, nil
+	return n, wrap(op, k.announceSessionsGone(ctx, userID))
 }

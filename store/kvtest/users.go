@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"partnergate/store"
 )
 
 func testPendingChanges(t *testing.T, e *env) {
@@ -106,6 +108,26 @@ func testUserDrops(t *testing.T, e *env) {
 		}
 	case <-wait.C:
 		t.Fatal("drop never announced")
+	}
+	// Deleting sessions announces their owner, so per-process session
+	// copies let go of them.
+	now := e.clock()
+	for _, h := range []string{"h-drop1", "h-drop2"} {
+		must(t, e.s.CreateSession(t.Context(), store.Session{TokenHash: h, UserID: "u-sess", ExpiresAt: now.Add(time.Hour)}, time.Hour))
+	}
+	must(t, e.s.DeleteSession(t.Context(), "h-drop1"))
+	if _, err := e.s.DeleteUserSessions(t.Context(), "u-sess", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		select {
+		case id := <-drops:
+			if id != "u-sess" {
+				t.Fatalf("session deletion %d announced %q, want u-sess", i, id)
+			}
+		case <-wait.C:
+			t.Fatalf("session deletion %d never announced", i)
+		}
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {

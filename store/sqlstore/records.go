@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"partnergate/store"
 )
 
@@ -130,17 +132,23 @@ type messageRow struct {
 // EnqueueMessage appends to the outbox. A zero Created is taken from the
 // clock.
 func (s *Store) EnqueueMessage(ctx context.Context, m store.Message) (int64, error) {
-	if m.Created.IsZero() {
-		m.Created = s.stamp()
-	}
-	var id int64
-	err := s.rw.GetContext(ctx, &id, s.rw.Rebind(
-		`INSERT INTO outbox (channel, to_addr, subject, body, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
-		m.Channel, m.To, m.Subject, m.Body, micros(m.Created), microsPtr(m.Sent))
+	id, err := s.enqueue(ctx, s.rw, m)
 	if err != nil {
 		return 0, wrap("enqueue message", err)
 	}
 	return id, nil
+}
+
+// enqueue inserts m through q: the pool, or a transaction (CreateUser).
+func (s *Store) enqueue(ctx context.Context, q sqlx.QueryerContext, m store.Message) (int64, error) {
+	if m.Created.IsZero() {
+		m.Created = s.stamp()
+	}
+	var id int64
+	err := sqlx.GetContext(ctx, q, &id, s.rw.Rebind(
+		`INSERT INTO outbox (channel, to_addr, subject, body, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
+		m.Channel, m.To, m.Subject, m.Body, micros(m.Created), microsPtr(m.Sent))
+	return id, err
 }
 
 // MessagesTo lists the outbox entries for one address, newest first, at

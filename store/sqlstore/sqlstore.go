@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -88,6 +89,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 }
 
 func openPostgres(dsn string) (*Store, error) {
+	dsn, err := oneRoundTrip(dsn)
+	if err != nil {
+		return nil, errors.New("sqlstore: open postgres: invalid connection URL")
+	}
 	db, err := sqlx.Open("postgres", dsn)
 	if err != nil {
 		// lib/pq's parse errors can echo the URL, password included.
@@ -100,6 +105,31 @@ func openPostgres(dsn string) (*Store, error) {
 	db.SetConnMaxLifetime(30 * time.Minute)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &Store{dialect: DialectPostgres, rw: db, ro: db}, nil
+}
+
+// oneRoundTrip sets lib/pq's binary_parameters=yes unless the DSN says
+// otherwise: a query with arguments then goes out as Parse, Bind, Execute
+// and Sync at once, on the unnamed statement. Without it lib/pq prepares
+// the unnamed statement and syncs before binding, and behind PgBouncer in
+// transaction mode (docs/operations.md) the bind can reach another server
+// connection, which answers 26000 (no such prepared statement). Nothing
+// else in this package keeps state on a connection past a transaction: no
+// named prepared statements, no session advisory locks, no SET.
+func oneRoundTrip(dsn string) (string, error) {
+	if strings.Contains(dsn, "binary_parameters=") {
+		return dsn, nil
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", err
+		}
+		q := u.Query()
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	return strings.TrimSpace(dsn) + " binary_parameters=yes", nil
 }
 
 func openSQLite(path string) (*Store, error) {

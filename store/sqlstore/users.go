@@ -295,6 +295,11 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) error {
 				return err
 			}
 		}
+		for _, m := range nu.Messages {
+			if _, err := s.enqueue(ctx, tx, m); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return wrap("create user", err)

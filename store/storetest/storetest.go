@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateProfileNotFound", testUpdateProfileNotFound},
 		{"UpdateProfileConcurrent", testUpdateProfileConcurrent},
 		{"CreateUserSameEmailParallel", testCreateUserSameEmailParallel},
+		{"CreateUserWithMessages", testCreateUserWithMessages},
 		{"SetUserRole", testSetUserRole},
 		{"SetIdentifier", testSetIdentifier},
 		{"ClaimIdentifier", testClaimIdentifier},

@@ -67,6 +67,10 @@ type Store struct {
 	// fill that started before one is not stored.
 	gen   uint64
 	local map[string]localEntry
+	// sess is the session copy (sessions.go), by token hash; userSess
+	// indexes it by owner, so a user's drop reaches their sessions.
+	sess     map[string]sessionEntry
+	userSess map[string]map[string]struct{}
 }
 
 type localEntry struct {
@@ -80,7 +84,8 @@ func New(s store.Store, k store.UserSnapshots, ttl time.Duration) *Store {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{Store: s, snaps: k, ttl: ttl, now: time.Now, local: map[string]localEntry{}}
+	return &Store{Store: s, snaps: k, ttl: ttl, now: time.Now, local: map[string]localEntry{},
+		sess: map[string]sessionEntry{}, userSess: map[string]map[string]struct{}{}}
 }
 
 // Watch keeps the process's copy coherent with every process's writes
@@ -93,6 +98,7 @@ func (s *Store) Watch(ctx context.Context) error {
 		s.live = false
 		s.gen++
 		clear(s.local)
+		s.clearSessionsLocked()
 		s.mu.Unlock()
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -110,6 +116,7 @@ func (s *Store) dropLocal(id string) {
 	s.mu.Lock()
 	s.gen++
 	delete(s.local, id)
+	s.dropUserSessionsLocked(id)
 	s.mu.Unlock()
 }
 
@@ -117,6 +124,7 @@ func (s *Store) resetLocal() {
 	s.mu.Lock()
 	s.gen++
 	clear(s.local)
+	s.clearSessionsLocked()
 	s.live = true
 	s.mu.Unlock()
 }

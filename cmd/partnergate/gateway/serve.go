@@ -251,7 +251,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.activity = &activity.Recorder{Store: m.store, Geo: m.geo, Log: m.Log}
 	accounts := &accounts.Service{
 		Activity: m.activity,
-		Store:    m.store, KV: kvs, Hasher: hasher, Log: m.Log,
+		// Session reads through the process's session copy (kept coherent
+		// like the user copy): a session check costs no Redis round trip.
+		Store: m.store, KV: users.Sessions(kvs), Hasher: hasher, Log: m.Log,
 		Throttle: accounts.DefaultThrottle,
 		Sessions: accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
