@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutboxDelivery", testOutboxDelivery},
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
+		{"Access", testAccess},
 		{"Activities", testActivities},
 		{"Ping", testPing},
 	}
