@@ -73,7 +73,10 @@ func testAccess(t *testing.T, s store.Store) {
 	if _, err := s.CreateRestriction(ctx, store.Restriction{Category: "greylist", Scope: store.ScopeAll, Value: "all", State: store.RestrictionEnabled}); err == nil {
 		t.Fatal("category greylist stored")
 	}
-	ur, err := s.UpdateRestriction(ctx, r.ID, func(x store.Restriction) (store.Restriction, error) { x.State = store.RestrictionDisabled; return x, nil })
+	ur, err := s.UpdateRestriction(ctx, r.ID, func(x store.Restriction) (store.Restriction, error) {
+		x.State = store.RestrictionDisabled
+		return x, nil
+	})
 	if err != nil || ur.State != store.RestrictionDisabled || ur.Value != "2001:db8::/32" {
 		t.Fatalf("update restriction: %+v %v", ur, err)
 	}

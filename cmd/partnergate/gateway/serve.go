@@ -71,6 +71,7 @@ type Main struct {
 	revoked    *tokens.Revocations
 	geo        *geo.DB
 	activity   *activity.Recorder
+	policy     *access.Policy
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -302,10 +303,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	roles := &access.Roles{Store: m.store}
+	m.policy = &access.Policy{Store: m.store, KV: kvs, Methods: reg.Methods, Geo: m.geo, Activity: m.activity, Log: m.Log}
+	if err := m.policy.Load(ctx); err != nil {
+		return fmt.Errorf("access table: %w", err)
+	}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
 		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
-		Gate:           &access.Gate{Roles: roles},
+		Gate:           &access.Gate{Roles: roles, Policy: m.policy},
+		Audit:          m.policy.Audit,
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
 		Log:            m.Log,
@@ -429,6 +435,8 @@ func (m *Main) Serve(ctx context.Context) error {
 	// The revocation list polls until the process ends, so an ended
 	// session's JWTs stop here within a second or two.
 	go m.revoked.Run(dctx)
+	// The access table follows every gateway's changes the same way.
+	go m.policy.Run(dctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.ln) }()
 	if m.pprof != nil {
