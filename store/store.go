@@ -203,6 +203,7 @@ type Store interface {
 	SigningKeys
 	Activities
 	Access
+	UserLister
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

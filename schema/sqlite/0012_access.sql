@@ -139,3 +139,8 @@ INSERT INTO permissions (role, verb, path, action, topic, created_at, updated_at
     ('support', 'POST', '/admin', 'AUDIT', 'admin', 0, 0),
     ('support', 'PUT', '/admin', 'AUDIT', 'admin', 0, 0),
     ('support', 'DELETE', '/admin', 'AUDIT', 'admin', 0, 0);
+
+-- admin.users.list pages newest first by id under a role or state filter.
+CREATE INDEX users_role_idx ON users (role, id);
+CREATE INDEX users_state_idx ON users (state, id);
+CREATE INDEX users_created_idx ON users (created_at);

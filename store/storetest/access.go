@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"partnergate/store"
 )
@@ -92,5 +94,73 @@ func testAccess(t *testing.T, s store.Store) {
 	}
 	if err := s.DeleteRestriction(ctx, r.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete restriction twice: %v", err)
+	}
+}
+
+// testListUsers checks admin listing: filters, newest-first order and the
+// keyset cursor.
+func testListUsers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ids := []string{"lu-01", "lu-02", "lu-03", "lu-04", "lu-05"}
+	for i, id := range ids {
+		u := fullUser(id)
+		u.Role = []string{"", "admin", "", "support", ""}[i]
+		u.Created = base.Add(time.Duration(i) * time.Hour)
+		if i == 2 {
+			u.State = store.StateDisabled
+		}
+		e := email(id)
+		e.Verified = i%2 == 0
+		if err := s.CreateUser(ctx, store.NewUser{User: u, Profile: store.Profile{FirstName: "F" + id, Sex: -1}, Identifiers: []store.Identifier{e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(f store.UserFilter) []string {
+		t.Helper()
+		if f.Limit == 0 {
+			f.Limit = 100
+		}
+		us, err := s.ListUsers(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, u := range us {
+			if len(u.Identifiers) != 1 {
+				t.Fatalf("%s: identifiers %+v", u.ID, u.Identifiers)
+			}
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	yes := true
+	tests := []struct {
+		f    store.UserFilter
+		want string
+	}{
+		{store.UserFilter{}, "[lu-05 lu-04 lu-03 lu-02 lu-01]"},
+		{store.UserFilter{Limit: 2}, "[lu-05 lu-04]"},
+		{store.UserFilter{Limit: 2, Before: "lu-04"}, "[lu-03 lu-02]"},
+		{store.UserFilter{Limit: 2, Offset: 4}, "[lu-01]"},
+		{store.UserFilter{Role: "member"}, "[lu-05 lu-03 lu-01]"},
+		{store.UserFilter{Role: "support"}, "[lu-04]"},
+		{store.UserFilter{State: store.StateDisabled}, "[lu-03]"},
+		{store.UserFilter{Email: "lu-02@example.com"}, "[lu-02]"},
+		{store.UserFilter{EmailVerified: &yes}, "[lu-05 lu-03 lu-01]"},
+		{store.UserFilter{FirstName: "Flu-04"}, "[lu-04]"},
+		{store.UserFilter{CreatedFrom: base.Add(time.Hour), CreatedTo: base.Add(3 * time.Hour)}, "[lu-03 lu-02]"},
+		{store.UserFilter{Role: "member", Before: "lu-03"}, "[lu-01]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(list(tt.f)); got != tt.want {
+			t.Errorf("ListUsers(%+v) = %s, want %s", tt.f, got, tt.want)
+		}
+	}
+	if _, err := s.ListUsers(ctx, store.UserFilter{Limit: 1001}); err == nil {
+		t.Error("limit 1001 accepted")
+	}
+	n, err := s.CountUsersSince(ctx, base, base.Add(2*time.Hour))
+	if err != nil || n != 2 {
+		t.Errorf("CountUsersSince = %d, %v", n, err)
 	}
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
 		{"Access", testAccess},
+		{"ListUsers", testListUsers},
 		{"Activities", testActivities},
 		{"Ping", testPing},
 	}
