@@ -71,6 +71,14 @@ const (
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
 	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
 
+	// Two-factor authentication (core/otp), every namespace.
+	OTPRequired       Code = 2120 // 2FA is on and no code was given
+	OTPInvalid        Code = 2121 // the code is wrong, of a used step, or a used recovery code
+	OTPMalformed      Code = 2122 // the code is neither 6 digits nor a recovery code
+	OTPNotEnabled     Code = 2123 // verify/disable while 2FA is off
+	OTPAlreadyEnabled Code = 2124 // generate/enable while 2FA is on
+	OTPNotGenerated   Code = 2125 // enable before generate_qrcode
+
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
 	EmailInvalid Code = 3002
@@ -122,6 +130,13 @@ var messages = map[Code]string{
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",
 	RefreshTokenReused:  "Refresh token already used; the session was ended.",
+
+	OTPRequired:       "Two-factor code required.",
+	OTPInvalid:        "Two-factor code is wrong or already used.",
+	OTPMalformed:      "Two-factor code must be 6 digits or a recovery code.",
+	OTPNotEnabled:     "Two-factor authentication is not enabled.",
+	OTPAlreadyEnabled: "Two-factor authentication is already enabled.",
+	OTPNotGenerated:   "No two-factor secret yet: generate a QR code first.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

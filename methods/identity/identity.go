@@ -53,6 +53,9 @@ var sessionKeys = map[fault.Code]string{
 	fault.EmailNotVerified: "identity.session.not_active",
 	fault.NotVerified:      "identity.session.not_active",
 	fault.Invalid:          "identity.session.invalid_login_params",
+	fault.OTPRequired:      "identity.session.missing_otp",
+	fault.OTPInvalid:       "identity.session.invalid_otp",
+	fault.OTPMalformed:     "identity.session.invalid_otp",
 }
 
 var userKeys = map[fault.Code]string{
@@ -69,7 +72,7 @@ var userKeys = map[fault.Code]string{
 func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateParams, res *identitywire.Session) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
-	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP}
+	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP, Code: p.OTPCode}
 	u, err := s.Accounts.LogIn(ctx, login)
 	if err != nil {
 		return barong.Err(err, sessionKeys)

@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Access", testAccess},
 		{"ListUsers", testListUsers},
 		{"Activities", testActivities},
+		{"TOTP", testTOTP},
+		{"TOTPParallel", testTOTPParallel},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

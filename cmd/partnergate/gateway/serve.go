@@ -27,6 +27,7 @@ import (
 	"partnergate/core/events"
 	"partnergate/core/geo"
 	"partnergate/core/keyring"
+	"partnergate/core/otp"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -34,6 +35,7 @@ import (
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
+	"partnergate/methods/resource"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -242,6 +244,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
 	}
 	m.accounts = accounts
+	// The second factor (core/otp): every password login checks it once a
+	// user turns it on; its guesses count on the login failure counters.
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
 	m.revoked = &tokens.Revocations{KV: kvs, Log: m.Log}
@@ -271,6 +277,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
+		return err
+	}
+	otpSvc := &resource.OTP{Accounts: accounts, OTP: secondFactor}
+	if err := reg.Register(otpSvc, otpSvc.Methods()...); err != nil {
 		return err
 	}
 	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
