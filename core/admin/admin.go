@@ -233,8 +233,7 @@ type Metrics struct {
 	Signups          int64
 	SuccessfulLogins int64
 	FailedLogins     int64
-	VerifiedUsers    int64
-	// Days are the same counts per UTC day (per hour for periods of two
+	// Buckets are the same counts per UTC day (per hour for periods of two
 	// days or less).
 	Buckets []Bucket
 }
