@@ -20,9 +20,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core/access"
-	coreadmin "partnergate/core/admin"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
+	coreadmin "partnergate/core/admin"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
