@@ -368,3 +368,59 @@ func testAdminSide(t *testing.T, b testkit.Backend) {
 		wantCode(t, "member batch own call", rs[4], 0)
 	})
 }
+
+// TestAdminTwoGateways: a permission row or a restriction made on one
+// gateway is in force on a second, separate gateway process (the real
+// binary) on the same PostgreSQL and Redis within 5 s, with no database
+// read per call on the second.
+func TestAdminTwoGateways(t *testing.T) {
+	env := mergeEnv(looseRates, trustLoopback, map[string]string{"PARTNERGATE_ADMIN_REQUIRE_2FA": "false"})
+	g := testkit.MustRunMain(t, testkit.Postgres(), testkit.Env(env))
+	env = mergeEnv(env, map[string]string{
+		"DATABASE_URL": g.Config.DatabaseURL, "REDIS_URL": g.Config.RedisURL,
+		"PARTNERGATE_SECRET_KEY": g.Config.SecretKey, "PARTNERGATE_REDIS_PREFIX": g.Config.RedisPrefix,
+		"PARTNERGATE_ADDR": "127.0.0.1:0", "PARTNERGATE_DEV": "true", "PARTNERGATE_DATA_DIR": t.TempDir(),
+		"PARTNERGATE_ARGON2_MEMORY": "256", "PARTNERGATE_ARGON2_ITERATIONS": "1",
+	})
+	var kvs []string
+	for k, v := range env {
+		kvs = append(kvs, k+"="+v)
+	}
+	second := startBinary(t, kvs)
+	ctx := context.Background()
+	a, b := apiCaller{base: g.URL}, apiCaller{base: second.url}
+
+	rootID, _ := newVerifiedUser(t, g, "two-root@example.com", strongPassword)
+	if err := g.Store().SetUserRole(ctx, rootID, "superadmin"); err != nil {
+		t.Fatal(err)
+	}
+	root := a.withToken(g.Login(t, "two-root@example.com", strongPassword))
+	_, memberTok := newVerifiedUser(t, g, "two-member@example.com", strongPassword)
+	memberOnB := b.withToken(memberTok)
+	wantCode(t, "member on the second gateway", memberOnB.call(ctx, "user.settings.get", nil), 0)
+
+	within := func(what string, fn func() bool) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for time.Since(start) < 5*time.Second {
+			if fn() {
+				d := time.Since(start)
+				t.Logf("%s: in force on the second gateway after %v", what, d.Round(time.Millisecond))
+				return d
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s: not in force on the second gateway within 5 s", what)
+		return 0
+	}
+	drop := decodeInto[adminwire.Permission](t, "drop", root.call(ctx, "admin.permissions.create",
+		map[string]string{"role": "member", "verb": "ALL", "path": "/user/settings", "action": "DROP"}))
+	within("DROP row", func() bool { return memberOnB.call(ctx, "user.settings.get", nil).code() == int(fault.Forbidden) })
+	wantCode(t, "undrop", root.call(ctx, "admin.permissions.delete", map[string]any{"id": drop.ID}), 0)
+	within("row deleted", func() bool { return memberOnB.call(ctx, "user.settings.get", nil).code() == 0 })
+
+	ip := testIP()
+	decodeInto[adminwire.Restriction](t, "blacklist", root.call(ctx, "admin.restrictions.create",
+		map[string]string{"category": "blacklist", "scope": "ip", "value": ip}))
+	within("blacklist", func() bool { return b.withXFF(ip).call(ctx, "system.ping", nil).code() == int(fault.Restricted) })
+}
