@@ -224,7 +224,8 @@ type Store interface {
 	DataStorages
 	APIKeys
 	TOTPs
-	Activities
+	Access
+	UserLister
 
 	// CreateUser writes the user, identifiers, credential and messages
 	// atomically: a failure of any write leaves none of them behind.

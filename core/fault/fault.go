@@ -78,6 +78,17 @@ const (
 	APIKeyLimitReached     Code = 2144 // the user already holds the most API keys allowed
 	APIKeyInvalid          Code = 2148 // X-Auth-Apikey unknown, disabled, or its signature does not match
 
+	// Seed 002's admin side: roles, permissions, restrictions (2160-2199).
+	Restricted          Code = 2160 // a blacklist restriction matches the caller's address, country or continent
+	Maintenance         Code = 2161 // a maintenance restriction is on and the caller is not whitelisted
+	LoginRestricted     Code = 2162 // a blocklogin restriction refuses new sessions from the caller's address
+	RoleUnknown         Code = 2163 // the role named is not one of the configured roles
+	RoleAboveOwn        Code = 2164 // the caller may not give a role ranked above its own, or change a user ranked above it
+	RestrictionInvalid  Code = 2165 // a restriction's value does not fit its scope (bad IP, CIDR, country or continent code)
+	GeoUnavailable      Code = 2166 // a country or continent restriction without a GeoIP database (PARTNERGATE_GEOIP_DB)
+	RestrictionLocksOut Code = 2167 // the restriction would refuse the admin making it (whitelist the admin's address first)
+	TwoFactorRequired   Code = 2168 // admin.* needs the caller's 2FA on
+
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
@@ -149,6 +160,16 @@ var messages = map[Code]string{
 	DataStorageTaken:       "Data storage title already used.",
 	APIKeyLimitReached:     "API key limit reached.",
 	APIKeyInvalid:          "API key or signature invalid.",
+
+	Restricted:          "Access restricted.",
+	Maintenance:         "Service under maintenance.",
+	LoginRestricted:     "Login restricted.",
+	RoleUnknown:         "Role does not exist.",
+	RoleAboveOwn:        "Role above your own.",
+	RestrictionInvalid:  "Restriction value invalid for its scope.",
+	GeoUnavailable:      "No GeoIP database configured: country and continent restrictions cannot be checked.",
+	RestrictionLocksOut: "Restriction would lock you out.",
+	TwoFactorRequired:   "Two-factor authentication must be on for admin calls.",
 
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",

@@ -30,7 +30,7 @@ type Service struct {
 // Methods declares the namespace for the registry.
 func (s *Service) Methods() []rpc.Method {
 	return append([]rpc.Method{
-		{Name: "identity.sessions.create", Go: "SessionsCreate", Access: rpc.Public, RateClass: "login",
+		{Name: "identity.sessions.create", Go: "SessionsCreate", Access: rpc.Public, RateClass: "login", OpensSession: true,
 			Doc: "Starts a session by email and password (otp_code when 2FA is on); returns Barong's user object and a bearer token."},
 		{Name: "identity.sessions.delete", Go: "SessionsDelete", Access: rpc.SessionUser, RateClass: rpc.NoLimit, Positional: []string{},
 			Doc: "Ends the current session."},

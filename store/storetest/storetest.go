@@ -53,6 +53,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TOTP", testTOTP},
 		{"TOTPParallel", testTOTPParallel},
 		{"Activities", testActivities},
+		{"Access", testAccess},
+		{"ListUsers", testListUsers},
+		{"CountActivities", testCountActivities},
+		{"UsersByLabel", testUsersByLabel},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -65,6 +65,8 @@ type Config struct {
 	Files     FilesConfig
 	// MaxAPIKeys caps a user's API keys (seed 002).
 	MaxAPIKeys int
+	// AdminTwoFactor refuses admin.* to users whose 2FA is off.
+	AdminTwoFactor bool
 }
 
 // FilesConfig is where uploaded files live and their limits (core/files).
@@ -123,6 +125,11 @@ func settings() []setting {
 		{"PARTNERGATE_DEV", "dev", "false", "dev mode: outbox readable by dev.outbox.list; loopback only", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Dev = b
+			return err
+		}},
+		{"PARTNERGATE_ADMIN_REQUIRE_2FA", "admin-require-2fa", "true", "admin.* callers (users) must have 2FA on", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.AdminTwoFactor = b
 			return err
 		}},
 		{"PARTNERGATE_LOG_LEVEL", "log-level", "info", "debug, info, warn, error or disabled", str(func(c *Config) *string { return &c.LogLevel })},

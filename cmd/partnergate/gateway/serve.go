@@ -22,6 +22,7 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
+	coreadmin "partnergate/core/admin"
 	"partnergate/core/apikeys"
 	"partnergate/core/captcha"
 	"partnergate/core/codes"
@@ -38,6 +39,7 @@ import (
 	"partnergate/core/photos"
 	"partnergate/core/tokens"
 	"partnergate/methods/account"
+	"partnergate/methods/admin"
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
@@ -84,6 +86,7 @@ type Main struct {
 	closeFiles func()
 	documents  *documents.Service
 	apiKeys    *apikeys.Service
+	policy     *access.Policy
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -341,6 +344,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := registerUserData(ctx, m, reg, mux, bus, backupNotifier{store: m.store, outbox: outbox}, c.PublicURL); err != nil {
 		return err
 	}
+	roles := &access.Roles{Store: m.store}
+	m.policy = &access.Policy{Store: m.store, KV: kvs, Methods: reg.Methods, Geo: m.geo, Activity: m.activity, Log: m.Log}
+	adminSvc := &admin.Service{Policy: m.policy, Activity: m.activity, Store: m.store,
+		Admin: &coreadmin.Service{Store: m.store, Accounts: accounts, Policy: m.policy, Activity: m.activity, Log: m.Log}}
+	if err := reg.Register(adminSvc, adminSvc.Methods()...); err != nil {
+		return err
+	}
 	if c.Dev {
 		d := &dev.Service{Store: m.store, Open: outbox.OpenBody}
 		if err := reg.Register(d, d.Methods()...); err != nil {
@@ -355,15 +365,19 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.registerFiles(reg, mux, authn); err != nil {
 		return err
 	}
+	// Loaded once every method is registered, so each is compiled.
+	if err := m.policy.Load(ctx); err != nil {
+		return fmt.Errorf("access table: %w", err)
+	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
 	if err != nil {
 		return err
 	}
-	roles := &access.Roles{Store: m.store}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
 		Auth:           authn,
-		Gate:           &access.Gate{Roles: roles},
+		Gate:           &access.Gate{Roles: roles, Policy: m.policy, AdminTwoFactor: c.AdminTwoFactor},
+		Audit:          m.policy.Audit,
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
 		Log:            m.Log,
@@ -487,6 +501,8 @@ func (m *Main) Serve(ctx context.Context) error {
 	// The revocation list polls until the process ends, so an ended
 	// session's JWTs stop here within a second or two.
 	go m.revoked.Run(dctx)
+	// The access table follows every gateway's changes the same way.
+	go m.policy.Run(dctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.ln) }()
 	if m.pprof != nil {
