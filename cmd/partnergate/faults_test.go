@@ -399,7 +399,27 @@ func TestRedisOutage(t *testing.T) {
 	time.Sleep(time.Second)
 	ss := tr.finish()
 
-	checkOutage(t, ss, down, up, []string{"login", "wrong password", "session check", "partner call"}, []string{"ping"})
+	checkOutage(t, ss, down, up, []string{"login", "wrong password", "partner call"}, []string{"ping"})
+	// A session check reads the session from the process's copy
+	// (store/usercache Sessions), filled at most LocalTTL before: while it
+	// lives it may still answer (with Redis down nothing can end the
+	// session), once it has expired every check fails closed.
+	expired := down.Add(usercache.LocalTTL + 500*time.Millisecond)
+	var lateFailures int
+	for _, s := range within(ss, "session check", down, up) {
+		switch c := s.r.code(); {
+		case c == int(fault.Unavailable):
+			if s.start.After(expired) {
+				lateFailures++
+			}
+		case c == 0 && s.start.Before(expired):
+		default:
+			t.Errorf("session check %s after Redis was killed: %v", s.start.Sub(down).Round(time.Millisecond), s.r)
+		}
+	}
+	if lateFailures == 0 {
+		t.Error("no session check failed closed once the session copy expired")
+	}
 	// After the return, everything works, the session from before included.
 	for _, p := range []string{"login", "session check", "partner call", "ping"} {
 		after := within(ss, p, time.Now().Add(-500*time.Millisecond), time.Now())
