@@ -10,6 +10,7 @@ import (
 
 	"partnergate/core/fault"
 	"partnergate/internal/testkit"
+	"partnergate/methods/identity/identitywire"
 	"partnergate/methods/resource/resourcewire"
 	"partnergate/store"
 )
@@ -188,6 +189,10 @@ func TestSeed002ResourcePhones(t *testing.T) {
 			}
 			if u := decodeData[resourcewire.User](t, "me", g.CallAs(t, c, "resource.users.me", nil)); u.Level != 2 {
 				t.Fatalf("level after phone %d", u.Level)
+			}
+			// The same level wherever Barong's user object is shown.
+			if s := decodeData[identitywire.Session](t, "login", g.Call(t, "identity.sessions.create", map[string]string{"email": "ph@example.com", "password": strongPassword})); s.Level != 2 {
+				t.Fatalf("identity.sessions.create level %d", s.Level)
 			}
 			wantBarong(t, "resend verified", g.CallAs(t, c, "resource.phones.send_code", map[string]string{"phone_number": num}), fault.PhoneVerified, "")
 			rs := g.Batch(t, tok,

@@ -75,3 +75,14 @@ func Present(u store.User, p store.Profile) barongwire.User {
 	}
 	return out
 }
+
+// PresentLevel is Present with the level the user's labels give
+// (kyc.Service.Level) instead of the email-only one: the state follows it.
+func PresentLevel(u store.User, p store.Profile, level int) barongwire.User {
+	out := Present(u, p)
+	out.Level = level
+	if level > 0 && out.State == "pending" {
+		out.State = "active"
+	}
+	return out
+}

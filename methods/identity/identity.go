@@ -2,6 +2,7 @@ package identity
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"partnergate/core/accounts"
 	"partnergate/core/captcha"
 	"partnergate/core/fault"
+	"partnergate/core/kyc"
 	"partnergate/core/password"
 	"partnergate/methods/barong"
 	"partnergate/methods/identity/identitywire"
@@ -22,6 +24,9 @@ type Service struct {
 	Accounts *accounts.Service
 	// Captcha checks the endpoints Barong guards; nil checks nothing.
 	Captcha *captcha.Verifier
+	// KYC gives the user object its level from the user's labels; nil
+	// keeps the email-only level.
+	KYC     *kyc.Service
 	Release string
 	Commit  string
 	Now     func() time.Time
@@ -92,9 +97,23 @@ func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateP
 	if err != nil {
 		return err
 	}
-	res.User = barong.Present(u, prof)
+	if res.User, err = s.present(ctx, u, prof); err != nil {
+		return err
+	}
 	res.Token, res.ExpiresAt = sess.Token, sess.ExpiresAt.UTC()
 	return nil
+}
+
+// present is Barong's user object, its level from the user's labels.
+func (s *Service) present(ctx context.Context, u store.User, p store.Profile) (identitywire.User, error) {
+	if s.KYC == nil {
+		return barong.Present(u, p), nil
+	}
+	level, err := s.KYC.Level(ctx, u)
+	if err != nil {
+		return identitywire.User{}, err
+	}
+	return barong.PresentLevel(u, p, level), nil
 }
 
 // SessionsDelete is identity.sessions.delete.

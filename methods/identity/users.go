@@ -82,7 +82,9 @@ func (s *Service) EmailConfirm(r *http.Request, p *identitywire.EmailConfirmPara
 	if err != nil {
 		return err
 	}
-	res.User = barong.Present(u, prof)
+	if res.User, err = s.present(ctx, u, prof); err != nil {
+		return err
+	}
 	res.Token, res.ExpiresAt = sess.Token, sess.ExpiresAt.UTC()
 	return nil
 }

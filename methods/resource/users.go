@@ -37,16 +37,11 @@ func present(ctx context.Context, a *accounts.Service, k *kyc.Service, u store.U
 	if err != nil {
 		return resourcewire.User{}, err
 	}
-	out := barong.Present(u, p)
 	level, err := k.Level(ctx, u)
 	if err != nil {
 		return resourcewire.User{}, err
 	}
-	out.Level = level
-	if level > 0 && out.State == "pending" {
-		out.State = "active"
-	}
-	return out, nil
+	return barong.PresentLevel(u, p, level), nil
 }
 
 // Me is resource.users.me.

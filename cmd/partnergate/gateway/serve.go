@@ -297,7 +297,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ident := &identity.Service{Accounts: accounts, Captcha: verifier, Release: version, Commit: commit}
+	kycSvc := &kyc.Service{Store: m.store, Ring: m.ring, Codes: accounts.Codes, Limits: c.KYCLimits, Activity: m.activity, Log: m.Log}
+	ident := &identity.Service{Accounts: accounts, Captcha: verifier, KYC: kycSvc, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
 	}
@@ -306,7 +307,6 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	// Seed 002's user side: the user's own account, profile, phones and labels.
-	kycSvc := &kyc.Service{Store: m.store, Ring: m.ring, Codes: accounts.Codes, Limits: c.KYCLimits, Activity: m.activity, Log: m.Log}
 	for _, svc := range []interface{ Methods() []rpc.Method }{
 		&resource.Users{Accounts: accounts, KYC: kycSvc},
 		&resource.Profiles{KYC: kycSvc},
