@@ -209,6 +209,7 @@ type Store interface {
 	DataStorages
 	APIKeys
 	TOTPs
+	Activities
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

@@ -414,6 +414,10 @@ func TestLogCanary(t *testing.T) {
 		}
 	}
 
+	// Two-factor authentication: the secret (in the otpauth URL and the QR
+	// code), the codes and the recovery codes never reach the log, the
+	// database files or Redis in clear.
+	canaryTOTP(t, g, &cn, anon, user, e3, pw2)
 	// Seed 002's API keys and the uploads (apikeys_e2e_test.go).
 	canaryKeysAndFiles(t, g, &cn)
 
@@ -431,7 +435,7 @@ func TestLogCanary(t *testing.T) {
 	mustCode(t, user.call(ctx, "user.auth.delete_done", map[string]string{"code": cd}), 0, "deletion")
 
 	logs := g.Logs.String()
-	for _, m := range []string{"auth.registerUser", "user.auth.login", "user.auth.recovery_done", "user.auth.delete_done", "user.settings.set"} {
+	for _, m := range []string{"auth.registerUser", "user.auth.login", "user.auth.recovery_done", "user.auth.delete_done", "user.settings.set", "resource.otp.enable", "resource.otp.verify"} {
 		if !strings.Contains(logs, `"method":"`+m+`"`) {
 			t.Fatalf("%s was not logged: the search would prove nothing", m)
 		}

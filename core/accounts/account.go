@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/codes"
 	"partnergate/core/events"
 	"partnergate/core/fault"
@@ -75,8 +76,11 @@ type Service struct {
 	Events   events.Publisher
 	// Tokens, when set, ends token sessions along with opaque ones.
 	Tokens TokenSessions
-	Now    func() time.Time
-	Log    zerolog.Logger
+	// Activity, when set, receives the user-bound audit events (logins,
+	// resets, changes) as the activity trail every dialect reads.
+	Activity *activity.Recorder
+	Now      func() time.Time
+	Log      zerolog.Logger
 
 	// SecondFactor checks the code of a user with 2FA on (core/otp). A
 	// login of such a user fails closed while it is unset.
@@ -202,6 +206,9 @@ type Login struct {
 	// Code is the second-factor code (TOTP or recovery code); required,
 	// after a correct password, when the user has 2FA on, ignored when not.
 	Code string
+	// reauth is set by ConfirmPassword alone: a signed-in user's password
+	// re-check, which opens nothing and so needs no second factor.
+	reauth bool
 }
 
 // LogIn is what every dialect that opens a session calls: the password
@@ -307,8 +314,10 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	}
 	// The password was right, so its counter is clear; code guesses count
 	// against a counter of their own (AdmitGuess).
-	if err := s.RequireSecondFactor(ctx, u, l.Code); err != nil {
-		return store.User{}, err
+	if !l.reauth {
+		if err := s.RequireSecondFactor(ctx, u, l.Code); err != nil {
+			return store.User{}, err
+		}
 	}
 	if u.State == store.StateDisabled {
 		return store.User{}, fault.New(fault.UserDisabled)

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"partnergate/core"
+	"partnergate/core/activity"
+	"partnergate/store"
 )
 
 // audit writes one audit event (SECURITY.md 20) with who acted, from where
@@ -20,4 +22,45 @@ func (s *Service) audit(ctx context.Context, event, userID string, extra ...stri
 		ev = ev.Str(extra[i], extra[i+1])
 	}
 	ev.Msg("audit")
+	s.trail(ctx, event, userID, extra)
+}
+
+// trailed maps the audit events that belong in a user's activity trail to
+// its topic, action and result; the others (throttle bookkeeping, a
+// deleted user, whose trail goes with them) stay in the log only.
+var trailed = map[string][3]string{
+	"login.succeeded":             {"session", "login", store.ResultSucceed},
+	"login.failed":                {"session", "login", store.ResultFailed},
+	"login.backoff":               {"session", "login", store.ResultDenied},
+	"user.registered":             {"account", "create", store.ResultSucceed},
+	"deletion.requested":          {"account", "delete_request", store.ResultSucceed},
+	"identifier.verified":         {"account", "verify", store.ResultSucceed},
+	"identifier.change_requested": {"account", "identifier_change_request", store.ResultSucceed},
+	"identifier.changed":          {"account", "identifier_change", store.ResultSucceed},
+	"identifier.claimed":          {"account", "identifier_claim", store.ResultSucceed},
+	"username.set":                {"account", "username", store.ResultSucceed},
+	"profile.updated":             {"profile", "update", store.ResultSucceed},
+	"recovery.started":            {"password", "reset_request", store.ResultSucceed},
+	"recovery.finished":           {"password", "reset", store.ResultSucceed},
+	"code.failed":                 {"code", "verify", store.ResultFailed},
+	// The password was right; the second factor was missing or wrong.
+	"login.second_factor_required": {"session", "login", store.ResultDenied},
+	"login.second_factor_failed":   {"session", "login", store.ResultFailed},
+}
+
+// trail puts a user-bound audit event in the activity trail too. The
+// trail never decides the action: a failure to record is logged (Note).
+func (s *Service) trail(ctx context.Context, event, userID string, extra []string) {
+	m, ok := trailed[event]
+	if !ok || userID == "" || s.Activity == nil {
+		return
+	}
+	var data map[string]any
+	for i := 0; i+1 < len(extra); i += 2 {
+		if data == nil {
+			data = map[string]any{}
+		}
+		data[extra[i]] = extra[i+1]
+	}
+	s.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: m[0], Action: m[1], Result: m[2], Data: data})
 }

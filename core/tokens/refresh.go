@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/fault"
 	"partnergate/store"
 )
@@ -46,6 +47,9 @@ type Refresher struct {
 	Lifetime time.Duration
 	Log      zerolog.Logger
 	Now      func() time.Time
+	// Activity, when set, gets the token-session events in the user's
+	// activity trail; a reused refresh token is recorded there as denied.
+	Activity *activity.Recorder
 }
 
 func (r *Refresher) now() time.Time {
@@ -230,4 +234,15 @@ func (r *Refresher) audit(ctx context.Context, event, userID, sid string) {
 	c := core.CallFrom(ctx)
 	r.Log.Info().Str("event", event).Str("user", userID).Str("session", sid).Str("actor", c.Actor()).
 		Str("ip", c.IP).Str("rid", c.RequestID).Msg("audit")
+	action, result := "", store.ResultSucceed
+	switch event {
+	case "session.ended":
+		action = "logout"
+	case "refresh.reused":
+		action, result = "refresh_reused", store.ResultDenied
+	default:
+		return
+	}
+	r.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: "session", Action: action, Result: result,
+		Data: map[string]any{"session": sid}})
 }

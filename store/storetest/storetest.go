@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"TOTP", testTOTP},
 		{"TOTPParallel", testTOTPParallel},
+		{"Activities", testActivities},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

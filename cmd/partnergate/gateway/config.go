@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"partnergate/core/access"
 	"partnergate/core/delivery"
@@ -44,7 +46,10 @@ type Config struct {
 
 	PublicURL string
 	// JWTAlg is the algorithm of signing keys this gateway creates.
-	JWTAlg                       string
+	JWTAlg string
+	// GeoIPDB is a MaxMind-format database placing IPs (country,
+	// continent, city); empty places nothing.
+	GeoIPDB                      string
 	RedisPrefix                  string
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
@@ -52,6 +57,8 @@ type Config struct {
 	Files                        FilesConfig
 	// MaxAPIKeys caps a user's API keys (seed 002).
 	MaxAPIKeys int
+	// TOTPIssuer names the service in authenticator apps.
+	TOTPIssuer string
 }
 
 // FilesConfig is where uploaded files live and their limits (core/files).
@@ -192,6 +199,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"PARTNERGATE_GEOIP_DB", "geoip-db", "", "MaxMind-format .mmdb (GeoLite2/GeoIP2 City or Country) placing caller IPs for the activity trail, restrictions and authorisation history; empty: no places", str(func(c *Config) *string { return &c.GeoIPDB })},
 		{"PARTNERGATE_JWT_ALG", "jwt-alg", "EdDSA", "algorithm of new access-JWT signing keys: EdDSA (Ed25519) or ES256 (P-256); keys already made keep theirs", str(func(c *Config) *string { return &c.JWTAlg })},
 		{"PARTNERGATE_PUBLIC_URL", "public-url", "", "base URL of links the gateway sends (backup downloads), e.g. https://id.example.com; never taken from the request's Host", str(func(c *Config) *string { return &c.PublicURL })},
 		{"PARTNERGATE_SMTP_HOST", "smtp-host", "", "SMTP server for email codes and links; unset outside dev mode: email is not delivered", str(func(c *Config) *string { return &c.SMTP.Host })},
@@ -242,6 +250,13 @@ func settings() []setting {
 			return err
 		}},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
+		{"PARTNERGATE_TOTP_ISSUER", "totp-issuer", "partnergate", "the service's name in authenticator apps (the otpauth issuer): 1 to 64 printable characters, no colon", func(c *Config, v string) error {
+			if !validIssuer(v) {
+				return fmt.Errorf("want 1 to 64 printable characters without a colon, got %q", v)
+			}
+			c.TOTPIssuer = v
+			return nil
+		}},
 	}
 }
 
@@ -356,4 +371,18 @@ func (c *Config) dsn() string {
 		return c.DatabaseURL
 	}
 	return filepath.Join(c.DataDir, "partnergate.db")
+}
+
+// validIssuer is an otpauth issuer: printable, no colon (the label's
+// separator), at most 64 characters.
+func validIssuer(v string) bool {
+	if v == "" || utf8.RuneCountInString(v) > 64 || !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if r == ':' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

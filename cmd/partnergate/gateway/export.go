@@ -7,8 +7,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"partnergate/core/accounts"
+	"partnergate/core/activity"
 	"partnergate/core/backup"
 	"partnergate/core/events"
+	"partnergate/core/geo"
 	"partnergate/core/keyring"
 	"partnergate/core/tokens"
 	"partnergate/rpc"
@@ -65,3 +67,9 @@ func RegisterUserData(ctx context.Context, m *Main, reg *rpc.Registry, mux *http
 
 // Tokens is the access-JWT service, after Open.
 func (m *Main) Tokens() *tokens.Service { return m.tokens }
+
+// Activity is the activity trail, after Open.
+func (m *Main) Activity() *activity.Recorder { return m.activity }
+
+// Geo is the IP database, after Open; nil when PARTNERGATE_GEOIP_DB is unset.
+func (m *Main) Geo() *geo.DB { return m.geo }

@@ -21,12 +21,14 @@ import (
 
 	"partnergate/core/access"
 	"partnergate/core/accounts"
+	"partnergate/core/activity"
 	"partnergate/core/apikeys"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/documents"
 	"partnergate/core/events"
 	"partnergate/core/files"
+	"partnergate/core/geo"
 	"partnergate/core/keyring"
 	"partnergate/core/otp"
 	"partnergate/core/partners"
@@ -76,6 +78,8 @@ type Main struct {
 	closeFiles func()
 	documents  *documents.Service
 	apiKeys    *apikeys.Service
+	geo        *geo.DB
+	activity   *activity.Recorder
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -235,8 +239,15 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if c.GeoIPDB != "" {
+		if m.geo, err = geo.Open(c.GeoIPDB); err != nil {
+			return fmt.Errorf("PARTNERGATE_GEOIP_DB: %w", err)
+		}
+	}
+	m.activity = &activity.Recorder{Store: m.store, Geo: m.geo, Log: m.Log}
 	accounts := &accounts.Service{
-		Store: m.store, KV: kvs, Hasher: hasher, Log: m.Log,
+		Activity: m.activity,
+		Store:    m.store, KV: kvs, Hasher: hasher, Log: m.Log,
 		Throttle: accounts.DefaultThrottle,
 		Sessions: accounts.SessionPolicy{Idle: c.SessionIdle, Absolute: c.SessionAbsolute},
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
@@ -244,7 +255,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.accounts = accounts
 	// The second factor (core/otp): every password login checks it once a
 	// user turns it on; its guesses count on the login failure counters.
-	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Issuer: c.TOTPIssuer, Activity: m.activity, Log: m.Log}
 	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
@@ -256,7 +267,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.tokens.Open(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log,
+	refresher := &tokens.Refresher{KV: kvs, Access: m.tokens, Revoked: m.revoked, Log: m.Log, Activity: m.activity,
 		Lifetime: c.SessionAbsolute}
 	// A reset, recovery or deletion ends refresh families and their JWTs
 	// as it ends opaque sessions.
@@ -491,5 +502,6 @@ func (m *Main) Close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
+	errs = append(errs, m.geo.Close())
 	return errors.Join(errs...)
 }
