@@ -17,6 +17,7 @@ import (
 	"partnergate/core/otp"
 	"partnergate/internal/testkit"
 	"partnergate/methods/resource/resourcewire"
+	"partnergate/store"
 )
 
 // next is the code of the step after the clock's: accepted after code(),
@@ -118,6 +119,24 @@ func TestSeed002APIKeys(t *testing.T) {
 				otpWantOK(t, "delete", call("resource.api_keys.delete", map[string]string{"kid": k.Kid, "totp_code": app.fresh()}))
 				if _, err := g.Store().APIKey(context.Background(), k.Kid); err == nil {
 					t.Fatal("deleted key still stored")
+				}
+			})
+			t.Run("activity trail", func(t *testing.T) {
+				as, err := g.Store().Activities(context.Background(), store.ActivityFilter{UserID: aliceID, Topic: "api_keys", Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := map[string]int{}
+				for _, a := range as {
+					n[a.Action+"/"+a.Result]++
+					if strings.Contains(a.Data, k.Secret) || a.IP == "" {
+						t.Fatalf("entry %+v", a)
+					}
+				}
+				// Creates: HS512 and the second key; failed: 2FA off, no code,
+				// wrong, 5-digit and replayed codes, and the third key's.
+				if n["create/succeed"] != 2 || n["update/succeed"] != 1 || n["delete/succeed"] != 1 || n["create/failed"] < 4 {
+					t.Fatalf("trail %v", n)
 				}
 			})
 			t.Run("another user's key is not found", func(t *testing.T) {
