@@ -10,6 +10,7 @@ import (
 	"partnergate/core/fault"
 	"partnergate/internal/testkit"
 	"partnergate/methods/resource/resourcewire"
+	"partnergate/store"
 )
 
 func docParams(uploads ...[]byte) map[string]any {
@@ -135,6 +136,14 @@ func TestSeed002Documents(t *testing.T) {
 				var ds []resourcewire.Document
 				if err := json.Unmarshal(es[2].Data, &ds); err != nil || len(ds) != 4 {
 					t.Fatalf("list in batch: %s", es[2].Data)
+				}
+			})
+			t.Run("activity trail", func(t *testing.T) {
+				as, err := g.Store().Activities(context.Background(), store.ActivityFilter{UserID: mustUserID(t, g, "docs-alice@example.com"), Topic: "document", Limit: 100})
+				// Two uploads succeeded (the first, and the batch's first call);
+				// no refused one left an entry.
+				if err != nil || len(as) != 2 {
+					t.Fatalf("%d document entries (%v), want 2", len(as), err)
 				}
 			})
 			t.Run("needs a session", func(t *testing.T) {

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/johannesboyne/gofakes3"
@@ -180,5 +183,44 @@ func TestFilesOnS3(t *testing.T) {
 		if !strings.HasPrefix(o.Key, "pg/f/") {
 			t.Errorf("object %q outside the prefix", o.Key)
 		}
+	}
+}
+
+// TestFilesCapParallel: 20 parallel uploads of one user under a cap of 4
+// store exactly 4, and every other answers 2253 with its blob removed.
+func TestFilesCapParallel(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			env := map[string]string{"PARTNERGATE_FILES_MAX_PER_USER": "4"}
+			for k, v := range b.Env {
+				env[k] = v
+			}
+			g := mustRunMain(t, looseRates, env)
+			id, tok := newVerifiedUser(t, g, "files-race@example.com", strongPassword)
+			c := apiCaller{base: g.URL}.withToken(tok)
+			var wg sync.WaitGroup
+			codes := make(chan int, 20)
+			for range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					codes <- c.call(context.Background(), "files.create", map[string]string{"data": b64(pngFile)}).code()
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			n := map[int]int{}
+			for code := range codes {
+				n[code]++
+			}
+			fs, err := g.Store().UserFiles(context.Background(), id)
+			if err != nil || n[0] != 4 || n[int(fault.FileLimitReached)] != 16 || len(fs) != 4 {
+				t.Fatalf("outcomes %v, %d stored (%v)", n, len(fs), err)
+			}
+			ents, err := os.ReadDir(filepath.Join(g.Config.DataDir, "files", "f"))
+			if err != nil || len(ents) != 4 {
+				t.Fatalf("%d blobs on disk (%v), want 4 (a refused upload left its blob)", len(ents), err)
+			}
+		})
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"partnergate/client"
 	"partnergate/core/accounts"
+	"partnergate/core/apikeys"
 	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/internal/testkit"
@@ -377,6 +378,13 @@ func expectedAccess(t *testing.T, m *rpc.Method, kind string) int {
 		}
 		return int(fault.SessionInvalid)
 	}
+	if kind == "user api key" && m.Access != rpc.Public {
+		// A user's key reaches the user's own resource.* methods only.
+		if m.Access == rpc.SessionUser && apikeys.Grants(nil, m.Name) {
+			return 0
+		}
+		return int(fault.Forbidden)
+	}
 	switch m.Access {
 	case rpc.Public:
 		return 0
@@ -468,6 +476,7 @@ func TestAccessMatrix(t *testing.T) {
 			c.header = map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("matrix-a@example.com:"+strongPassword))}
 			return c
 		}},
+		{"user api key", userKeyCaller(t, g, tokA)},
 	}
 
 	methods := g.Handler().Registry().Methods()
@@ -483,8 +492,8 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		for _, k := range kinds {
 			want := expectedAccess(t, m, k.name)
-			c := k.c(m.Name)
 			for _, style := range []string{"rpc", "path"} {
+				c := k.c(m.Name) // per request: a user key signs each once
 				var r gwReply
 				if style == "rpc" {
 					r = c.call(ctx, m.Name, probe)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"partnergate/methods/identity/identitywire"
 	"partnergate/methods/resource/resourcewire"
 	"partnergate/methods/user/userwire"
+	"partnergate/store"
 )
 
 // otpClock is the gateways' TOTP clock in these tests: it starts at the
@@ -143,7 +145,7 @@ func TestTOTP(t *testing.T) {
 			clk := &otpClock{t: time.Now()}
 			g := withOTPClock(t, clk, mergeEnv(b.Env, looseRates))
 			const email = "otp@example.com"
-			_, tok := g.RegisterUser(t, email, strongPassword)
+			uid, tok := g.RegisterUser(t, email, strongPassword)
 			me := g.Client().WithToken(tok)
 
 			otpWantFault(t, "verify before enable", g.CallAs(t, me, "resource.otp.verify", map[string]string{"code": "123456"}), fault.OTPNotEnabled, "resource.otp.not_enabled")
@@ -335,6 +337,41 @@ func TestTOTP(t *testing.T) {
 				}
 				otpWantFault(t, "an old recovery code after disable", g.CallAs(t, me, "resource.otp.verify", map[string]string{"code": recovery[1]}), fault.OTPNotEnabled, "")
 			})
+
+			t.Run("activity trail", func(t *testing.T) {
+				got, err := g.Activity().List(t.Context(), store.ActivityFilter{UserID: uid, Topic: "otp", Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen := map[string]bool{}
+				for _, a := range got {
+					seen[a.Action+"/"+a.Result] = true
+					if strings.Contains(a.Data, app.secret) {
+						t.Fatalf("the trail holds the secret: %+v", a)
+					}
+				}
+				for _, want := range []string{"generate_qrcode/succeed", "enable/succeed", "enable/failed", "verify/succeed", "verify/failed", "disable/succeed", "disable/failed"} {
+					if !seen[want] {
+						t.Errorf("no otp %s entry in the trail: %v", want, seen)
+					}
+				}
+				logins, err := g.Activity().List(t.Context(), store.ActivityFilter{UserID: uid, Topic: "session", Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				denied, failed := 0, 0
+				for _, a := range logins {
+					switch {
+					case a.Action == "login" && a.Result == store.ResultDenied:
+						denied++
+					case a.Action == "login" && a.Result == store.ResultFailed:
+						failed++
+					}
+				}
+				if denied == 0 || failed == 0 {
+					t.Errorf("logins without or with a wrong second factor are not in the trail: %d denied, %d failed", denied, failed)
+				}
+			})
 		})
 	}
 }
@@ -406,5 +443,138 @@ func TestTOTPTwoGateways(t *testing.T) {
 	wg.Wait()
 	if ok.Load() != 1 {
 		t.Fatalf("%d logins with one code over two gateways, want 1", ok.Load())
+	}
+}
+
+// canaryTOTP runs the 2FA flows for the log canary: enrol, a wrong and a
+// right code at enable, logins with a code, a wrong code and a recovery
+// code, a verify.
+func canaryTOTP(t *testing.T, g *testkit.Gateway, cn *canaries, anon, user apiCaller, login, pw string) {
+	t.Helper()
+	ctx := context.Background()
+	r := user.call(ctx, "resource.otp.generate_qrcode", nil)
+	var qr struct{ Data struct{ Barcode, URL string } }
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &qr) != nil {
+		t.Fatal(r)
+	}
+	key, err := potp.NewKeyFromURL(qr.Data.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn.add(key.Secret(), qr.Data.Barcode[100:164])
+	cn.logOnly = append(cn.logOnly, qr.Data.URL)
+	at := func(d time.Duration) string {
+		c, err := totp.GenerateCode(key.Secret(), time.Now().Add(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cn.code(c)
+		return c
+	}
+	wrong := "000000"
+	for _, d := range []time.Duration{-time.Minute, -30 * time.Second, 0, 30 * time.Second, time.Minute} {
+		if at(d) == wrong {
+			wrong = "999999"
+		}
+	}
+	cn.code(wrong)
+	mustCode(t, user.call(ctx, "resource.otp.enable", map[string]string{"code": wrong}), int(fault.OTPInvalid), "enable with a wrong code")
+	r = user.call(ctx, "resource.otp.enable", map[string]string{"code": at(0)})
+	var en struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &en) != nil || len(en.RecoveryCodes) != 10 {
+		t.Fatal(r)
+	}
+	cn.add(en.RecoveryCodes...)
+	mustCode(t, anon.call(ctx, "user.auth.login", map[string]string{"login": login, "password": pw, "otp_code": wrong}), int(fault.OTPInvalid), "login with a wrong code")
+	r = anon.call(ctx, "user.auth.login", map[string]string{"login": login, "password": pw, "otp_code": at(30 * time.Second)})
+	var u struct{ Session struct{ Token string } }
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &u) != nil {
+		t.Fatal(r)
+	}
+	cn.add(u.Session.Token)
+	r = anon.call(ctx, "account.login", map[string]string{"login": login, "password": pw, "otpCode": en.RecoveryCodes[0]})
+	if r.code() != 0 {
+		t.Fatal(r)
+	}
+	var tk struct {
+		RT  string `json:"rt"`
+		JWT string `json:"WAVIOT_JWT"`
+	}
+	_ = json.Unmarshal(r.Env.Data, &tk)
+	cn.add(tk.RT, tk.JWT)
+	mustCode(t, user.call(ctx, "resource.otp.verify", map[string]string{"code": en.RecoveryCodes[1]}), 0, "verify with a recovery code")
+	mustCode(t, user.call(ctx, "resource.otp.verify", map[string]string{"code": en.RecoveryCodes[1]}), int(fault.OTPInvalid), "a used recovery code")
+}
+
+// raceTOTP is TestRaces' 2FA case: one fresh code posted 20 times at once
+// to resource.otp.verify and the four password logins: exactly one
+// acceptance; every other call is a refusal (the code used, or the user
+// backed off by the failed ones).
+func raceTOTP(t *testing.T, g *testkit.Gateway, anon, partner apiCaller, run string) {
+	t.Helper()
+	ctx := context.Background()
+	email := "race-totp-" + run + "@example.com"
+	_, tok := newVerifiedUser(t, g, email, strongPassword)
+	user := anon.withToken(tok)
+	r := user.call(ctx, "resource.otp.generate_qrcode", nil)
+	var qr struct{ Data struct{ URL string } }
+	if r.code() != 0 || json.Unmarshal(r.Env.Data, &qr) != nil {
+		t.Fatal(r)
+	}
+	key, err := potp.NewKeyFromURL(qr.Data.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) string {
+		c, err := totp.GenerateCode(key.Secret(), time.Now().Add(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if r := user.call(ctx, "resource.otp.enable", map[string]string{"code": at(0)}); r.code() != 0 {
+		t.Fatal(r)
+	}
+	code := at(otp.Period * time.Second)
+	rs := together(20, func(i int) gwReply {
+		switch i % 5 {
+		case 0:
+			return user.call(ctx, "resource.otp.verify", map[string]string{"code": code})
+		case 1:
+			return anon.call(ctx, "user.auth.login", map[string]string{"login": email, "password": strongPassword, "otp_code": code})
+		case 2:
+			return anon.call(ctx, "identity.sessions.create", map[string]string{"email": email, "password": strongPassword, "otp_code": code})
+		case 3:
+			return anon.call(ctx, "account.login", map[string]string{"login": email, "password": strongPassword, "otpCode": code})
+		default:
+			return partner.call(ctx, "auth.getUserByEmailAndPassword", map[string]string{"email": email, "password": strongPassword, "otpCode": code})
+		}
+	})
+	got := tally(rs)
+	if got[0] != 1 || got[int(fault.OTPInvalid)]+got[int(fault.Throttled)] != 19 {
+		t.Fatalf("outcomes by code: %v (want 1 success, 19 × %d or %d)", got, fault.OTPInvalid, fault.Throttled)
+	}
+}
+
+// TestTOTPIssuer: PARTNERGATE_TOTP_ISSUER names the service in the otpauth
+// URL; an issuer with a colon (the label's separator) is refused at start.
+func TestTOTPIssuer(t *testing.T) {
+	for _, bad := range []string{"Acme:ID", strings.Repeat("a", 65), "Acme\nID"} {
+		if _, err := gateway.LoadConfig(flagSet(), nil, envOf(map[string]string{"PARTNERGATE_TOTP_ISSUER": bad})); err == nil {
+			t.Errorf("issuer %q accepted", bad)
+		}
+	}
+	g := testkit.MustRunMain(t, testkit.Env(map[string]string{"PARTNERGATE_TOTP_ISSUER": "Acme ID"}))
+	_, tok := g.RegisterUser(t, "issuer@example.com", strongPassword)
+	e := g.CallAs(t, g.Client().WithToken(tok), "resource.otp.generate_qrcode", nil)
+	var qr resourcewire.OTPQRCode
+	if err := json.Unmarshal(e.Data, &qr); err != nil {
+		t.Fatal(err)
+	}
+	key, err := potp.NewKeyFromURL(qr.Data.URL)
+	if err != nil || key.Issuer() != "Acme ID" || key.AccountName() != "issuer@example.com" {
+		t.Fatalf("url %q: issuer %q, %v", qr.Data.URL, key.Issuer(), err)
 	}
 }

@@ -245,6 +245,10 @@ func TestRaces(t *testing.T) {
 					}
 				}
 			})
+
+			t.Run("20 uses of one TOTP code over five methods: one success", func(t *testing.T) {
+				raceTOTP(t, g, anon, partner, run)
+			})
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"partnergate/core"
 	"partnergate/core/accounts"
+	"partnergate/core/apikeys"
 	"partnergate/core/fault"
 	"partnergate/core/partners"
 	"partnergate/core/tokens"
@@ -28,7 +29,17 @@ type Authenticator struct {
 	Accounts *accounts.Service
 	// JWT verifies access JWTs (core/tokens) locally; nil accepts none.
 	JWT JWTVerifier
+	// UserKeys checks seed 002's user API-key signatures (X-Auth-Apikey);
+	// nil accepts none.
+	UserKeys *apikeys.Service
 }
+
+// CallerUserKey is a user acting through one of its API keys (seed 002's
+// X-Auth-Apikey, X-Auth-Nonce, X-Auth-Signature): the caller's UserID is
+// the key's user, Scopes the key's scope, SessionHash "apikey:" and the
+// kid. The Gate admits it to the user's own resource.* methods only
+// (apikeys.Grants) and to public methods.
+const CallerUserKey rpc.CallerKind = "userkey"
 
 // JWTVerifier checks an access JWT without a store round trip.
 type JWTVerifier interface {
@@ -46,6 +57,24 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		Path:      r.URL.Path,
 	}
 	authz := r.Header.Get("Authorization")
+	uk := apikeys.Signed{KID: r.Header.Get("X-Auth-Apikey"), Nonce: r.Header.Get("X-Auth-Nonce"), Signature: r.Header.Get("X-Auth-Signature")}
+	if uk.Present() {
+		if sg.Present() || authz != "" {
+			return fault.Errorf(fault.SignatureMalformed, "Send one kind of credentials: API key headers, partner signature headers or Authorization.")
+		}
+		if uk.KID == "" || uk.Nonce == "" || uk.Signature == "" {
+			return fault.Errorf(fault.SignatureMissing, "API key headers missing: send X-Auth-Apikey, X-Auth-Nonce and X-Auth-Signature.")
+		}
+		if a.UserKeys == nil {
+			return fault.New(fault.APIKeyInvalid)
+		}
+		k, err := a.UserKeys.Check(ctx, uk)
+		if err != nil {
+			return err
+		}
+		c.Kind, c.UserID, c.Scopes, c.SessionHash = CallerUserKey, k.UserID, k.Scope, "apikey:"+k.KID
+		return nil
+	}
 	if sg.Present() {
 		if authz != "" {
 			return fault.Errorf(fault.SignatureMalformed, "Send either partner signature headers or Authorization, not both.")
@@ -144,7 +173,7 @@ func (l *Limiter) Allow(ctx context.Context, class string, c *rpc.Caller) error 
 	switch c.Kind {
 	case rpc.CallerPartner:
 		who = "pk:" + c.PartnerKID
-	case rpc.CallerUser:
+	case rpc.CallerUser, CallerUserKey:
 		who = "u:" + c.UserID
 	}
 	allowed, retry, err := l.KV.Allow(ctx, "rl:"+class+":"+who, r.Limit, r.Per, r.Burst)
@@ -168,6 +197,14 @@ type Gate struct {
 func (g *Gate) Admit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
 	if c.Kind == CallerBasic && m.Access != rpc.BasicCredentials {
 		return fault.New(fault.SessionInvalid)
+	}
+	if m.Access != rpc.Public && c.Kind == CallerUserKey {
+		// A user key acts as its user on the user's own resource.*
+		// methods within its scope, and nowhere else.
+		if m.Access == rpc.SessionUser && apikeys.Grants(c.Scopes, m.Name) {
+			return nil
+		}
+		return fault.New(fault.Forbidden)
 	}
 	switch m.Access {
 	case rpc.Public:
@@ -243,7 +280,7 @@ func Bind(ctx context.Context, c *rpc.Caller) context.Context {
 	switch c.Kind {
 	case rpc.CallerPartner:
 		call.ActorID = c.PartnerKID
-	case rpc.CallerUser:
+	case rpc.CallerUser, CallerUserKey:
 		call.ActorID = c.UserID
 	}
 	return core.WithCall(ctx, call)

@@ -226,6 +226,9 @@ type Login struct {
 	// Code is the second-factor code (TOTP or recovery code); required,
 	// after a correct password, when the user has 2FA on, ignored when not.
 	Code string
+	// reauth is set by ConfirmPassword alone: a signed-in user's password
+	// re-check, which opens nothing and so needs no second factor.
+	reauth bool
 }
 
 // LogIn is what every dialect that opens a session calls: the password
@@ -331,8 +334,10 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 	}
 	// The password was right, so its counter is clear; code guesses count
 	// against a counter of their own (AdmitGuess).
-	if err := s.RequireSecondFactor(ctx, u, l.Code); err != nil {
-		return store.User{}, err
+	if !l.reauth {
+		if err := s.RequireSecondFactor(ctx, u, l.Code); err != nil {
+			return store.User{}, err
+		}
 	}
 	if u.State == store.StateDisabled {
 		return store.User{}, fault.New(fault.UserDisabled)

@@ -43,6 +43,9 @@ var trailed = map[string][3]string{
 	"recovery.started":            {"password", "reset_request", store.ResultSucceed},
 	"recovery.finished":           {"password", "reset", store.ResultSucceed},
 	"code.failed":                 {"code", "verify", store.ResultFailed},
+	// The password was right; the second factor was missing or wrong.
+	"login.second_factor_required": {"session", "login", store.ResultDenied},
+	"login.second_factor_failed":   {"session", "login", store.ResultFailed},
 }
 
 // trail puts a user-bound audit event in the activity trail too. The

@@ -89,3 +89,35 @@ func (s *Service) recoverySecondFactor(ctx context.Context, tk codes.Ticket, cod
 	}
 	return s.RequireSecondFactor(ctx, u, otpCode)
 }
+
+// ConfirmPassword re-checks the password of a signed-in user (userID from
+// the session) before a sensitive change such as a new password, with every
+// throttle of a login. It asks for no second factor: the session already
+// had both, and it opens nothing, returning no user to hand out. Anything
+// that logs a user in calls LogIn or CheckPassword instead. A wrong
+// password is fault.WrongCredentials; a user without a password (or a
+// password that is someone else's) the same.
+func (s *Service) ConfirmPassword(ctx context.Context, userID, password string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	var l Login
+	for _, kind := range []string{store.KindEmail, store.KindPhone, store.KindUsername} {
+		if id, ok := u.Identifier(kind); ok {
+			l = Login{Kind: kind, Norm: id.Norm, Password: password, IP: core.CallFrom(ctx).IP, reauth: true}
+			break
+		}
+	}
+	if l.Kind == "" {
+		return fault.New(fault.WrongCredentials)
+	}
+	got, err := s.CheckPassword(ctx, l)
+	if err != nil {
+		return err
+	}
+	if got.ID != userID {
+		return fault.New(fault.WrongCredentials)
+	}
+	return nil
+}

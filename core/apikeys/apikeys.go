@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/fault"
 	"partnergate/core/keyring"
 	"partnergate/store"
@@ -58,8 +59,27 @@ type Service struct {
 	Nonces store.Nonces
 	// MaxPerUser caps a user's keys (0: DefaultMaxPerUser).
 	MaxPerUser int
+	// Activity, when set, receives each create, update and delete, and
+	// each one the second factor refused (topic api_keys).
+	Activity *activity.Recorder
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+}
+
+// note records one key action in the activity trail: result failed when
+// err is a refusal of the second factor, succeed when err is nil, nothing
+// otherwise (bad input changes nothing and is not an action).
+func (s *Service) note(ctx context.Context, userID, action string, data map[string]any, err error) {
+	result := store.ResultSucceed
+	if err != nil {
+		switch fault.CodeOf(err) {
+		case fault.OTPRequired, fault.OTPInvalid, fault.OTPMalformed, fault.OTPNotEnabled:
+			result = store.ResultFailed
+		default:
+			return
+		}
+	}
+	s.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: "api_keys", Action: action, Result: result, Data: data})
 }
 
 func (s *Service) now() time.Time {
@@ -137,7 +157,25 @@ func (s *Service) Create(ctx context.Context, userID, algorithm, scope, code str
 		return Created{}, err
 	}
 	if err := s.Authorise(ctx, userID, code); err != nil {
+		s.note(ctx, userID, "create", nil, err)
 		return Created{}, err
+	}
+	c, err := s.Issue(ctx, userID, algorithm, sc)
+	if err == nil {
+		s.note(ctx, userID, "create", map[string]any{"kid": c.Key.KID, "algorithm": algorithm, "scope": sc}, nil)
+	}
+	return c, err
+}
+
+// Issue makes a key without asking for the second factor: for
+// administrative tools and benchmarks, never a method. The algorithm must
+// be one of Algorithms and scope already parsed.
+func (s *Service) Issue(ctx context.Context, userID, algorithm string, sc []string) (Created, error) {
+	if !slices.Contains(Algorithms, algorithm) {
+		return Created{}, fault.Field(fault.Invalid, "algorithm", "HS256, HS384 or HS512")
+	}
+	if sc == nil {
+		sc = []string{}
 	}
 	kid, secret := randomHex(8), randomHex(32)
 	sealed, err := s.Ring.Seal([]byte(secret), sealDomain+":"+kid)
@@ -195,6 +233,7 @@ func (s *Service) Update(ctx context.Context, userID, kid string, scope, state *
 		return store.APIKey{}, fault.New(fault.NotFound)
 	}
 	if err := s.Authorise(ctx, userID, code); err != nil {
+		s.note(ctx, userID, "update", map[string]any{"kid": kid}, err)
 		return store.APIKey{}, err
 	}
 	k, err := s.Store.UpdateAPIKey(ctx, userID, kid, func(k store.APIKey) (store.APIKey, error) {
@@ -212,6 +251,7 @@ func (s *Service) Update(ctx context.Context, userID, kid string, scope, state *
 	if err != nil {
 		return store.APIKey{}, core.StoreError("apikeys: update", err)
 	}
+	s.note(ctx, userID, "update", map[string]any{"kid": kid, "state": k.State, "scope": k.Scope}, nil)
 	return k, nil
 }
 
@@ -222,6 +262,7 @@ func (s *Service) Delete(ctx context.Context, userID, kid, code string) error {
 		return fault.New(fault.NotFound)
 	}
 	if err := s.Authorise(ctx, userID, code); err != nil {
+		s.note(ctx, userID, "delete", map[string]any{"kid": kid}, err)
 		return err
 	}
 	err := s.Store.DeleteAPIKey(ctx, userID, kid)
@@ -231,6 +272,7 @@ func (s *Service) Delete(ctx context.Context, userID, kid, code string) error {
 	if err != nil {
 		return core.StoreError("apikeys: delete", err)
 	}
+	s.note(ctx, userID, "delete", map[string]any{"kid": kid}, nil)
 	return nil
 }
 
@@ -324,18 +366,18 @@ func (s *Service) Check(ctx context.Context, sg Signed) (store.APIKey, error) {
 	return k, nil
 }
 
-// Grants reports whether a key may call method: only the user's own
-// resource.* methods, never the ones that manage keys or the second
+// Grants reports whether a key of scope may call method: only the user's
+// own resource.* methods, never the ones that manage keys or the second
 // factor, and within the key's scope when it has one.
-func Grants(k store.APIKey, method string) bool {
+func Grants(scope []string, method string) bool {
 	if !strings.HasPrefix(method, "resource.") ||
 		strings.HasPrefix(method, "resource.api_keys.") || strings.HasPrefix(method, "resource.otp.") {
 		return false
 	}
-	if len(k.Scope) == 0 {
+	if len(scope) == 0 {
 		return true
 	}
-	for _, sc := range k.Scope {
+	for _, sc := range scope {
 		if sc == method || (strings.HasPrefix(method, sc) && method[len(sc)] == '.') {
 			return true
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/fault"
 	"partnergate/core/files"
 	"partnergate/store"
@@ -58,6 +59,9 @@ type Service struct {
 	// Recorded, when set, runs after a data storage was created (Barong
 	// then sets a private label of its title to "recorded").
 	Recorded func(ctx context.Context, userID, title string) error
+	// Activity, when set, receives each upload (topic document) and data
+	// storage (topic data_storage).
+	Activity *activity.Recorder
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -218,6 +222,8 @@ func (s *Service) Create(ctx context.Context, userID string, n New) ([]store.Doc
 		}
 		return nil, core.StoreError("documents: create", err)
 	}
+	s.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: "document", Action: "create",
+		Data: map[string]any{"doc_type": n.Type, "files": len(docs)}})
 	if s.Created != nil {
 		if err := s.Created(ctx, userID); err != nil {
 			return docs, err
@@ -312,6 +318,7 @@ func (s *Service) CreateDataStorage(ctx context.Context, userID, title, data str
 	case err != nil:
 		return store.DataStorage{}, core.StoreError("data storage: create", err)
 	}
+	s.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: "data_storage", Action: "create", Data: map[string]any{"title": title}})
 	if s.Recorded != nil {
 		if err := s.Recorded(ctx, userID, title); err != nil {
 			return d, err

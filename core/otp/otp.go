@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"strings"
 	"time"
 
 	potp "github.com/pquerna/otp"
@@ -30,6 +31,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core"
+	"partnergate/core/activity"
 	"partnergate/core/fault"
 	"partnergate/core/keyring"
 	"partnergate/store"
@@ -72,6 +74,9 @@ type Service struct {
 	// Sessions, when set, ends every other session of a user who enables
 	// 2FA: they were opened with one factor (Barong does the same).
 	Sessions Sessions
+	// Activity, when set, receives every 2FA action as the user's
+	// activity trail (topic "otp").
+	Activity *activity.Recorder
 	// Issuer is the otpauth issuer shown in apps; DefaultIssuer when empty.
 	Issuer string
 	Now    func() time.Time
@@ -260,7 +265,7 @@ func (s *Service) Enable(ctx context.Context, userID, keepSession, code string) 
 		return nil, err
 	}
 	if !ok {
-		s.audit(ctx, "otp.failed", userID, "action", "enable")
+		s.audit(ctx, "otp.failed", userID, "action", "enable", "kind", c.Kind)
 		return nil, fault.New(fault.OTPInvalid)
 	}
 	codes := make([]string, RecoveryCodes)
@@ -301,6 +306,10 @@ func (s *Service) Enable(ctx context.Context, userID, keepSession, code string) 
 // Faults: fault.OTPRequired (empty), OTPMalformed, OTPNotEnabled,
 // OTPInvalid (wrong or used), Throttled.
 func (s *Service) Verify(ctx context.Context, userID, code string) error {
+	return s.verify(ctx, userID, code, "verify")
+}
+
+func (s *Service) verify(ctx context.Context, userID, code, action string) error {
 	if err := s.ready(); err != nil {
 		return err
 	}
@@ -323,11 +332,11 @@ func (s *Service) Verify(ctx context.Context, userID, code string) error {
 		return err
 	}
 	if !ok {
-		s.audit(ctx, "otp.failed", userID, "kind", c.Kind)
+		s.audit(ctx, "otp.failed", userID, "action", action, "kind", c.Kind)
 		return fault.New(fault.OTPInvalid)
 	}
 	s.clear(ctx, userID)
-	s.audit(ctx, "otp.verified", userID, "kind", c.Kind)
+	s.audit(ctx, "otp.verified", userID, "action", action, "kind", c.Kind)
 	return nil
 }
 
@@ -359,7 +368,7 @@ func (s *Service) use(ctx context.Context, rec store.TOTP, c Code) (bool, error)
 // Disable turns 2FA off after a valid code (TOTP or recovery), removing the
 // secret and every recovery code. Faults as Verify.
 func (s *Service) Disable(ctx context.Context, userID, code string) error {
-	if err := s.Verify(ctx, userID, code); err != nil {
+	if err := s.verify(ctx, userID, code, "disable"); err != nil {
 		return err
 	}
 	if err := s.Store.DisableTOTP(ctx, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -392,10 +401,48 @@ func (s *Service) audit(ctx context.Context, event, userID string, extra ...stri
 		return
 	}
 	c := core.CallFrom(ctx)
+	ua := c.UserAgent
+	if len(ua) > 256 {
+		ua = strings.ToValidUTF8(ua[:256], "")
+	}
 	ev = ev.Str("event", event).Str("user", userID).Str("actor", c.Actor()).
-		Str("ip", c.IP).Str("rid", c.RequestID)
+		Str("ip", c.IP).Str("ua", ua).Str("rid", c.RequestID)
 	for i := 0; i+1 < len(extra); i += 2 {
 		ev = ev.Str(extra[i], extra[i+1])
 	}
 	ev.Msg("audit")
+	s.trail(ctx, event, userID, extra)
+}
+
+// trailed maps each audit event to its activity action and result; the
+// failures' and verifications' action is the call's ("enable", "verify",
+// "disable").
+var trailed = map[string][2]string{
+	"otp.generated": {"generate_qrcode", store.ResultSucceed},
+	"otp.enabled":   {"enable", store.ResultSucceed},
+	"otp.disabled":  {"disable", store.ResultSucceed},
+	"otp.verified":  {"", store.ResultSucceed},
+	"otp.failed":    {"", store.ResultFailed},
+}
+
+// trail records an audit event in the user's activity trail, topic otp.
+// Never a code: data holds only the action's words and the code's kind.
+func (s *Service) trail(ctx context.Context, event, userID string, extra []string) {
+	m, ok := trailed[event]
+	if !ok || s.Activity == nil || userID == "" {
+		return
+	}
+	action := m[0]
+	data := map[string]any{}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i] == "action" && action == "" {
+			action = extra[i+1]
+			continue
+		}
+		data[extra[i]] = extra[i+1]
+	}
+	if len(data) == 0 {
+		data = nil
+	}
+	s.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: "otp", Action: action, Result: m[1], Data: data})
 }

@@ -2,6 +2,7 @@ package otp_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base32"
 	"errors"
 	"image/png"
@@ -19,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"partnergate/core/accounts"
+	"partnergate/core/codes"
 	"partnergate/core/fault"
 	"partnergate/core/keyring"
 	"partnergate/core/otp"
@@ -64,6 +66,7 @@ type env struct {
 	svc  *otp.Service
 	ring *keyring.Ring
 	log  *syncBuffer
+	sent *sentCodes
 }
 
 func newEnv(t *testing.T) *env {
@@ -97,7 +100,28 @@ func newEnv(t *testing.T) *env {
 		Sessions: accounts.DefaultSessionPolicy, Now: clk.Now, Log: zerolog.New(e.log)}
 	e.svc = &otp.Service{Store: st, Ring: ring, Guard: e.acc, Sessions: e.acc, Now: clk.Now, Log: zerolog.New(e.log)}
 	e.acc.SecondFactor = e.svc
+	e.sent = &sentCodes{last: map[string]string{}}
+	e.acc.Codes = &codes.Service{KV: k, Ring: ring, Deliver: e.sent, Policy: codes.DefaultPolicy, Now: clk.Now}
 	return e
+}
+
+// sentCodes is a Deliverer that keeps the last code sent to each address.
+type sentCodes struct {
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (d *sentCodes) Deliver(_ context.Context, _, to, _, _ string, vars map[string]string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last[to] = vars["code"]
+	return nil
+}
+
+func (d *sentCodes) code(to string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.last[to]
 }
 
 func (e *env) advance(d time.Duration) {
@@ -327,6 +351,18 @@ func TestVerifyOnceAndSkew(t *testing.T) {
 	if got, _ := e.st.UserByID(ctx, u.ID); got.TOTP {
 		t.Fatal("user's TOTP flag is on after disable")
 	}
+	// SECURITY.md 20: each 2FA action is audited, by user id, never a code.
+	logs := e.log.String()
+	for _, ev := range []string{"otp.generated", "otp.enabled", "otp.verified", "otp.failed", "otp.disabled"} {
+		if !strings.Contains(logs, `"event":"`+ev+`","user":"`+u.ID+`"`) {
+			t.Errorf("no %s audit event for the user", ev)
+		}
+	}
+	for _, c := range codes {
+		if strings.Contains(logs, c) || strings.Contains(logs, strings.ReplaceAll(c, "-", "")) {
+			t.Errorf("the log holds recovery code %s", c)
+		}
+	}
 }
 
 // TestGuessThrottle: wrong codes back off the user like wrong passwords,
@@ -414,9 +450,78 @@ func TestLoginNeedsSecondFactor(t *testing.T) {
 	wantCode(t, "recovery code", login("correct horse battery staple", codes[5]), 0)
 	wantCode(t, "recovery code again", login("correct horse battery staple", codes[5]), fault.OTPInvalid)
 
+	// A signed-in user's password re-check needs no code and opens nothing.
+	wantCode(t, "ConfirmPassword", e.acc.ConfirmPassword(ctx, u.ID, "correct horse battery staple"), 0)
+	wantCode(t, "ConfirmPassword, wrong", e.acc.ConfirmPassword(ctx, u.ID, "wrong password here"), fault.WrongCredentials)
+	wantCode(t, "ConfirmPassword, unknown user", e.acc.ConfirmPassword(ctx, "no-such-user", "correct horse battery staple"), fault.NotFound)
+
 	// Fail closed: 2FA on and no second factor wired is no login at all.
 	e.acc.SecondFactor = nil
 	if err := login("correct horse battery staple", e.code(t, secret, 0)); err == nil || fault.CodeOf(err) != 0 {
 		t.Fatalf("no SecondFactor: %v, want an internal error", err)
+	}
+}
+
+// TestRecoverSession: a recovery that hands out a session asks a 2FA user
+// for the code only once the recovery code is right, and does not use the
+// recovery code up while the second factor is missing or wrong.
+func TestRecoverSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	u := e.user(t, "gil@example.com")
+	// The email proven, as a user who could turn 2FA on must have.
+	id, _ := u.Identifier(store.KindEmail)
+	id.Verified = true
+	if err := e.st.SetIdentifier(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	secret := e.enrol(t, u)
+	if _, err := e.svc.Enable(ctx, u.ID, "", e.code(t, secret, 0)); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := e.acc.StartRecovery(ctx, "gil@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := e.sent.code("gil@example.com")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	_, err = e.acc.RecoverSession(ctx, token, wrong, "")
+	wantCode(t, "wrong recovery code, no otp", err, fault.CodeInvalid)
+	_, err = e.acc.RecoverSession(ctx, token, code, "")
+	wantCode(t, "no otp", err, fault.OTPRequired)
+	_, err = e.acc.RecoverSession(ctx, token, code, "000001")
+	wantCode(t, "wrong otp", err, fault.OTPInvalid)
+	got, err := e.acc.RecoverSession(ctx, token, code, e.code(t, secret, otp.Period*time.Second))
+	if err != nil || got.ID != u.ID {
+		t.Fatalf("RecoverSession with the second factor: %+v, %v", got, err)
+	}
+	// The token is spent with the session.
+	_, err = e.acc.RecoverSession(ctx, token, code, e.code(t, secret, otp.Period*time.Second))
+	wantCode(t, "the used token again", err, fault.NotFound)
+}
+
+// TestRecoveryClaimDropsSquattersTOTP: a recovery that proves an address no
+// one had verified takes the account back clean, 2FA included.
+func TestRecoveryClaimDropsSquattersTOTP(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	u := e.user(t, "hal@example.com") // the email never verified
+	secret := e.enrol(t, u)
+	if _, err := e.svc.Enable(ctx, u.ID, "", e.code(t, secret, 0)); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := e.acc.StartRecovery(ctx, "hal@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.acc.RecoverSession(ctx, token, e.sent.code("hal@example.com"), "")
+	if err != nil || got.TOTP {
+		t.Fatalf("claiming recovery: %+v, %v", got, err)
+	}
+	if on, err := e.svc.Enabled(ctx, u.ID); on || err != nil {
+		t.Fatalf("the squatter's 2FA survived the claim: %v, %v", on, err)
 	}
 }

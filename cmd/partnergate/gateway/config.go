@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"partnergate/core/access"
 	"partnergate/core/delivery"
@@ -55,6 +57,8 @@ type Config struct {
 	Files                        FilesConfig
 	// MaxAPIKeys caps a user's API keys (seed 002).
 	MaxAPIKeys int
+	// TOTPIssuer names the service in authenticator apps.
+	TOTPIssuer string
 }
 
 // FilesConfig is where uploaded files live and their limits (core/files).
@@ -246,6 +250,13 @@ func settings() []setting {
 			return err
 		}},
 		{"PARTNERGATE_SESSION_ABSOLUTE", "session-absolute", "720h", "session absolute lifetime", dur(func(c *Config) *time.Duration { return &c.SessionAbsolute })},
+		{"PARTNERGATE_TOTP_ISSUER", "totp-issuer", "partnergate", "the service's name in authenticator apps (the otpauth issuer): 1 to 64 printable characters, no colon", func(c *Config, v string) error {
+			if !validIssuer(v) {
+				return fmt.Errorf("want 1 to 64 printable characters without a colon, got %q", v)
+			}
+			c.TOTPIssuer = v
+			return nil
+		}},
 	}
 }
 
@@ -360,4 +371,18 @@ func (c *Config) dsn() string {
 		return c.DatabaseURL
 	}
 	return filepath.Join(c.DataDir, "partnergate.db")
+}
+
+// validIssuer is an otpauth issuer: printable, no colon (the label's
+// separator), at most 64 characters.
+func validIssuer(v string) bool {
+	if v == "" || utf8.RuneCountInString(v) > 64 || !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if r == ':' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

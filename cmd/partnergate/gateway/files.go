@@ -60,7 +60,7 @@ func (m *Main) registerFiles(reg *rpc.Registry, mux *http.ServeMux, authn rpc.Au
 		return err
 	}
 	mux.Handle("GET /files/{id}", &fileServer{files: m.files, authn: authn, log: m.Log, trusted: m.Config.TrustedProxies})
-	docs := &documents.Service{Store: m.store, Files: m.files, MaxPerUser: m.Config.Files.MaxDocuments, Titles: m.Config.Files.StorageTitles}
+	docs := &documents.Service{Store: m.store, Files: m.files, MaxPerUser: m.Config.Files.MaxDocuments, Titles: m.Config.Files.StorageTitles, Activity: m.activity}
 	for _, s := range []interface{ Methods() []rpc.Method }{
 		&resource.Documents{Documents: docs},
 		&resource.DataStorage{Documents: docs},

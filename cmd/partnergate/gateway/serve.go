@@ -257,7 +257,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.accounts = accounts
 	// The second factor (core/otp): every password login checks it once a
 	// user turns it on; its guesses count on the login failure counters.
-	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Issuer: c.TOTPIssuer, Activity: m.activity, Log: m.Log}
 	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
@@ -330,11 +330,11 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Log.Warn().Msg("dev mode: dev.outbox.list exposes queued codes; never use in production")
 	}
-	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens}
-	if err := m.registerFiles(reg, mux, authn); err != nil {
+	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
 		return err
 	}
-	if err := m.registerAPIKeys(reg, secondFactor); err != nil {
+	authn := &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens, UserKeys: m.apiKeys}
+	if err := m.registerFiles(reg, mux, authn); err != nil {
 		return err
 	}
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
