@@ -526,3 +526,22 @@ func TestSeed003SecondFactor(t *testing.T) {
 	mustCode(t, anon.withBasic("otto.two", chatPassword).call(ctx, "users.me.delete", nil), int(fault.OTPRequired), "delete without a code")
 	mustCode(t, anon.withBasic("otto.two", chatPassword).call(ctx, "users.me.delete", userswire.DeleteParams{OTPCode: app.fresh()}), 0, "delete with a fresh code")
 }
+
+// TestAccountDeletionRemovesBlobs: seed 000's deletion (code confirmed)
+// removes the user's uploads, rows and blobs, like users.me.delete.
+func TestAccountDeletionRemovesBlobs(t *testing.T) {
+	g := mustRunMain(t, looseRates)
+	ctx := context.Background()
+	const email = "blobs-owner@example.com"
+	_, tok := newVerifiedUser(t, g, email, strongPassword)
+	f := createFile(t, g, tok, pngFile)
+	user := apiCaller{base: g.URL}.withToken(tok)
+	mustCode(t, user.call(ctx, "user.auth.delete", nil), 0, "delete")
+	mustCode(t, user.call(ctx, "user.auth.delete_done", map[string]string{"code": outboxCode(t, g, email)}), 0, "delete_done")
+	if _, err := g.Store().File(ctx, f.ID); err == nil {
+		t.Fatal("the file record outlived its user")
+	}
+	if _, err := g.Files().Blobs.Get(ctx, files.BlobName(f.ID), 1<<20); !errors.Is(err, files.ErrNoBlob) {
+		t.Fatalf("the blob outlived its user: %v", err)
+	}
+}

@@ -76,6 +76,8 @@ type Service struct {
 	Events   events.Publisher
 	// Tokens, when set, ends token sessions along with opaque ones.
 	Tokens TokenSessions
+	// Blobs, when set, removes a deleted user's uploaded files.
+	Blobs UserBlobs
 	// Activity, when set, receives the user-bound audit events (logins,
 	// resets, changes) as the activity trail every dialect reads.
 	Activity *activity.Recorder

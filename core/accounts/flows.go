@@ -485,12 +485,34 @@ func (s *Service) DeleteWithPassword(ctx context.Context, userID, pw, ip string)
 	return s.DeleteAccount(ctx, userID)
 }
 
+// UserBlobs is the blob storage's side of an account deletion (core/files
+// through core/photos): the names of a user's blobs, and their removal
+// once the rows are gone.
+type UserBlobs interface {
+	UserBlobs(ctx context.Context, userID string) ([]string, error)
+	DiscardBlobs(ctx context.Context, ids []string) error
+}
+
 // DeleteAccount deletes the user with every row tied to it (one
-// transaction: the schema's cascades) and then ends all of its sessions.
+// transaction: the schema's cascades), then its blobs (when Blobs is set),
+// then ends all of its sessions.
 // The caller has proved the user's consent (a deletion code, a password).
 func (s *Service) DeleteAccount(ctx context.Context, userID string) error {
+	var blobs []string
+	if s.Blobs != nil {
+		// Listed before the rows go, removed once they are gone.
+		var err error
+		if blobs, err = s.Blobs.UserBlobs(ctx, userID); err != nil {
+			return err
+		}
+	}
 	if err := s.Store.DeleteUser(ctx, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return core.StoreError("accounts: delete user", err)
+	}
+	if s.Blobs != nil && len(blobs) > 0 {
+		// The rows are gone whatever happens here: a blob that cannot be
+		// removed is logged by the files service and reachable by no one.
+		_ = s.Blobs.DiscardBlobs(ctx, blobs)
 	}
 	if _, err := s.EndUserSessions(ctx, userID, ""); err != nil {
 		return err

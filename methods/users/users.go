@@ -307,21 +307,8 @@ func (s *Service) Delete(r *http.Request, p *userswire.DeleteParams, res *bool) 
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	var blobs []string
-	if s.Photos != nil {
-		// Listed before the rows go; removed once they are gone.
-		if blobs, err = s.Photos.UserBlobs(ctx, u.ID); err != nil {
-			return err
-		}
-	}
-	if err := s.Accounts.DeleteAccount(ctx, u.ID); err != nil {
+	if err := s.Accounts.DeleteAccount(r.Context(), u.ID); err != nil {
 		return err
-	}
-	if s.Photos != nil {
-		// The account is gone either way; a blob that could not be removed
-		// is logged (by the files service) and no longer reachable.
-		_ = s.Photos.DiscardBlobs(ctx, blobs)
 	}
 	*res = true
 	return nil
