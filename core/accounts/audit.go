@@ -55,7 +55,13 @@ var trailed = map[string][3]string{
 // trail never decides the action: a failure to record is logged (Note).
 func (s *Service) trail(ctx context.Context, event, userID string, extra []string) {
 	m, ok := trailed[event]
-	if !ok || userID == "" || s.Activity == nil {
+	if !ok || s.Activity == nil {
+		return
+	}
+	// A failed login of an unknown identifier is recorded too, under no
+	// user: the insert a known user's failure costs must not tell the two
+	// apart by time (SECURITY.md 9), and admins count both.
+	if userID == "" && event != "login.failed" {
 		return
 	}
 	var data map[string]any

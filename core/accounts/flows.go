@@ -478,8 +478,7 @@ func (s *Service) DeleteWithPassword(ctx context.Context, userID, pw, ip string)
 	if len(u.Identifiers) == 0 {
 		return fault.New(fault.WrongCredentials)
 	}
-	id := u.Identifiers[0]
-	if _, err := s.CheckPassword(ctx, Login{Kind: id.Kind, Norm: id.Norm, Password: pw, IP: ip}); err != nil {
+	if err := s.ConfirmPassword(core.WithCall(ctx, callWithIP(ctx, ip)), userID, pw); err != nil {
 		return err
 	}
 	return s.DeleteAccount(ctx, userID)

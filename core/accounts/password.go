@@ -74,8 +74,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, old, pw, keepHash,
 	if err := s.CheckNewPassword(ctx, u, pw); err != nil {
 		return err
 	}
-	id := u.Identifiers[0]
-	if _, err := s.CheckPassword(ctx, Login{Kind: id.Kind, Norm: id.Norm, Password: old, IP: ip}); err != nil {
+	// A re-check inside a session: the password, throttled as a login, but
+	// no second factor (the session already passed it).
+	if err := s.ConfirmPassword(core.WithCall(ctx, callWithIP(ctx, ip)), userID, old); err != nil {
 		if fault.CodeOf(err) == fault.WrongCredentials {
 			s.audit(ctx, "password.change_failed", u.ID, "reason", "old password wrong")
 		}

@@ -121,3 +121,13 @@ func (s *Service) ConfirmPassword(ctx context.Context, userID, password string) 
 	}
 	return nil
 }
+
+// callWithIP is the call of ctx with IP set from ip when the caller gave
+// one, so that ConfirmPassword throttles the address a dialect passed.
+func callWithIP(ctx context.Context, ip string) core.Call {
+	c := core.CallFrom(ctx)
+	if ip != "" {
+		c.IP = ip
+	}
+	return c
+}
