@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"partnergate/core"
@@ -64,6 +65,59 @@ type Service struct {
 	Activity *activity.Recorder
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedKey
+}
+
+// CacheTTL bounds how long a process checks signatures against a key it
+// read before: a key disabled or deleted on another gateway stops there
+// within it (on this one at once), as partner keys do.
+const CacheTTL = 5 * time.Second
+
+type cachedKey struct {
+	k       store.APIKey
+	secret  []byte
+	missing bool
+	at      time.Time
+}
+
+// key returns the key kid and its opened secret, from the cache while it
+// is fresh; ok is false for an unknown kid.
+func (s *Service) key(ctx context.Context, kid string) (store.APIKey, []byte, bool, error) {
+	now := s.now()
+	s.mu.Lock()
+	c, hit := s.cache[kid]
+	s.mu.Unlock()
+	if !hit || now.Sub(c.at) > CacheTTL || now.Before(c.at) {
+		k, err := s.Store.APIKey(ctx, kid)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			c = cachedKey{missing: true, at: now}
+		case err != nil:
+			return store.APIKey{}, nil, false, core.StoreError("apikeys: read key", err)
+		default:
+			secret, err := s.Ring.Open(k.SecretSealed, sealDomain+":"+k.KID)
+			if err != nil {
+				return store.APIKey{}, nil, false, fmt.Errorf("apikeys: open secret of %s: %w", k.KID, err)
+			}
+			c = cachedKey{k: k, secret: secret, at: now}
+		}
+		s.mu.Lock()
+		if s.cache == nil || len(s.cache) > 10000 {
+			s.cache = map[string]cachedKey{}
+		}
+		s.cache[kid] = c
+		s.mu.Unlock()
+	}
+	return c.k, c.secret, !c.missing, nil
+}
+
+// forget drops kid from the cache after a change on this process.
+func (s *Service) forget(kid string) {
+	s.mu.Lock()
+	delete(s.cache, kid)
+	s.mu.Unlock()
 }
 
 // note records one key action in the activity trail: result failed when
@@ -251,6 +305,7 @@ func (s *Service) Update(ctx context.Context, userID, kid string, scope, state *
 	if err != nil {
 		return store.APIKey{}, core.StoreError("apikeys: update", err)
 	}
+	s.forget(kid)
 	s.note(ctx, userID, "update", map[string]any{"kid": kid, "state": k.State, "scope": k.Scope}, nil)
 	return k, nil
 }
@@ -266,6 +321,7 @@ func (s *Service) Delete(ctx context.Context, userID, kid, code string) error {
 		return err
 	}
 	err := s.Store.DeleteAPIKey(ctx, userID, kid)
+	s.forget(kid)
 	if errors.Is(err, store.ErrNotFound) {
 		return fault.New(fault.NotFound)
 	}
@@ -331,19 +387,15 @@ func (s *Service) Check(ctx context.Context, sg Signed) (store.APIKey, error) {
 	if d := s.now().Sub(time.UnixMilli(ms)); d > Window || d < -Window {
 		return store.APIKey{}, fault.New(fault.TimestampStale)
 	}
-	k, err := s.Store.APIKey(ctx, sg.KID)
-	if errors.Is(err, store.ErrNotFound) {
+	k, secret, found, err := s.key(ctx, sg.KID)
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	if !found {
 		// Spend about as long as a real check, so a guessed kid is not
 		// told apart by timing.
 		_ = hmac.Equal(given, []byte(Sign("HS256", randomHex(32), sg.Nonce, sg.KID)))
 		return store.APIKey{}, fault.New(fault.APIKeyInvalid)
-	}
-	if err != nil {
-		return store.APIKey{}, core.StoreError("apikeys: read key", err)
-	}
-	secret, err := s.Ring.Open(k.SecretSealed, sealDomain+":"+k.KID)
-	if err != nil {
-		return store.APIKey{}, fmt.Errorf("apikeys: open secret of %s: %w", k.KID, err)
 	}
 	want, _ := hex.DecodeString(Sign(k.Algorithm, string(secret), sg.Nonce, sg.KID))
 	if !hmac.Equal(given, want) || k.State != store.APIKeyActive {

@@ -288,3 +288,46 @@ func FuzzCheckHeaders(f *testing.F) {
 		}
 	})
 }
+
+// TestCacheTTL: a key disabled by another process (straight in the store)
+// stops here within CacheTTL; one disabled through this service at once.
+func TestCacheTTL(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.create(t, "u1", "HS256", "")
+	n := int64(0)
+	check := func() error {
+		n++
+		nc := strconv.FormatInt(e.now.UnixMilli()+n, 10)
+		_, err := e.svc.Check(ctx, apikeys.Signed{KID: c.Key.KID, Nonce: nc, Signature: apikeys.Sign("HS256", c.Secret, nc, c.Key.KID)})
+		return err
+	}
+	if err := check(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.UpdateAPIKey(ctx, "u1", c.Key.KID, func(k store.APIKey) (store.APIKey, error) {
+		k.State = store.APIKeyDisabled
+		return k, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); err != nil {
+		t.Fatalf("within the TTL the cached key still answers: %v", err)
+	}
+	e.now = e.now.Add(apikeys.CacheTTL + time.Second)
+	if err := check(); fault.CodeOf(err) != fault.APIKeyInvalid {
+		t.Fatalf("after the TTL: %v", err)
+	}
+	d := e.create(t, "u1", "HS256", "")
+	c = d
+	if err := check(); err != nil {
+		t.Fatal(err)
+	}
+	e.otp.code = "888888"
+	if err := e.svc.Delete(ctx, "u1", d.Key.KID, "888888"); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); fault.CodeOf(err) != fault.APIKeyInvalid {
+		t.Fatalf("deleted here, still accepted: %v", err)
+	}
+}
