@@ -202,6 +202,7 @@ type Store interface {
 	Outbox
 	SigningKeys
 	Activities
+	AccountSettings
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

@@ -42,6 +42,8 @@ var trailed = map[string][3]string{
 	"profile.updated":             {"profile", "update", store.ResultSucceed},
 	"recovery.started":            {"password", "reset_request", store.ResultSucceed},
 	"recovery.finished":           {"password", "reset", store.ResultSucceed},
+	"password.changed":            {"password", "change", store.ResultSucceed},
+	"password.change_failed":      {"password", "change", store.ResultFailed},
 	"code.failed":                 {"code", "verify", store.ResultFailed},
 }
 

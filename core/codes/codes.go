@@ -107,14 +107,16 @@ func (s *Service) SendDecoy(ctx context.Context, purpose string, t Target) error
 	return s.send(ctx, purpose, t, true)
 }
 
-func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool) error {
+// admitSend applies the resend hold and the daily cap of a send and
+// returns the hold's name, for releasing it if the message never leaves.
+func (s *Service) admitSend(ctx context.Context, purpose string, t Target) (string, error) {
 	hold := purpose + ":" + t.Channel + ":" + t.Address
 	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
 	if err != nil {
-		return core.StoreError("codes: resend hold", err)
+		return "", core.StoreError("codes: resend hold", err)
 	}
 	if !ok {
-		return fault.Throttle(left)
+		return "", fault.Throttle(left)
 	}
 	// Per purpose, so a stranger's recoveries cannot use up the owner's
 	// deletion or change codes; per calendar day, so the refusal can say
@@ -127,10 +129,18 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 	untilTomorrow := day.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(day)
 	n, err := s.KV.Incr(ctx, "daily:"+purpose+":"+t.Channel+":"+t.Address+":"+day.Format("20060102"), untilTomorrow+time.Minute)
 	if err != nil {
-		return core.StoreError("codes: daily cap", err)
+		return "", core.StoreError("codes: daily cap", err)
 	}
 	if n > s.Policy.DailyCap {
-		return fault.Throttle(untilTomorrow)
+		return "", fault.Throttle(untilTomorrow)
+	}
+	return hold, nil
+}
+
+func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool) error {
+	hold, err := s.admitSend(ctx, purpose, t)
+	if err != nil {
+		return err
 	}
 	code, err := sixDigits()
 	if err != nil {
@@ -230,6 +240,39 @@ type Ticket struct {
 	// Decoy tickets answer an unknown login exactly like a real one and
 	// never verify.
 	Decoy bool `json:"decoy,omitempty"`
+	// Link marks a token that was sent to the target (SendLink) rather
+	// than handed to the caller: holding it proves the address.
+	Link bool `json:"link,omitempty"`
+}
+
+// SendLink makes a token for tk (marked Link) and sends link(token) to
+// tk.Target with template "link."+purpose (vars "link" and "minutes", the
+// token's validity), under the same resend hold and daily cap as codes. A
+// decoy ticket does every step but the sending (DeliverDecoy). The token
+// is never returned: only the message carries it.
+func (s *Service) SendLink(ctx context.Context, purpose string, tk Ticket, link func(token string) string) error {
+	t := tk.Target
+	hold, err := s.admitSend(ctx, purpose, t)
+	if err != nil {
+		return err
+	}
+	tk.Link = true
+	token, err := s.NewToken(ctx, purpose, tk)
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{"link": link(token), "minutes": fmt.Sprint(int(s.Policy.TokenTTL.Minutes()))}
+	if tk.Decoy {
+		if d, ok := s.Deliver.(DecoyDeliverer); ok {
+			_ = d.DeliverDecoy(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "link."+purpose, vars)
+		}
+		return nil
+	}
+	if err := s.Deliver.Deliver(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "link."+purpose, vars); err != nil {
+		_ = s.KV.Release(ctx, hold)
+		return fmt.Errorf("codes: queue %s link: %w", purpose, err)
+	}
+	return nil
 }
 
 // NewToken returns a fresh token of 192 random bits for purpose; only its

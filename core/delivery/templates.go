@@ -20,6 +20,9 @@ const (
 	// TemplateLinkBackup: vars "link" and "expires" (when the link stops
 	// working, as text to show, e.g. "2024-05-17 10:00 UTC"), both required.
 	TemplateLinkBackup = "link.backup"
+	// TemplateLinkRecovery: var "link" (the password reset link, required)
+	// and "minutes" (its validity).
+	TemplateLinkRecovery = "link.recovery"
 )
 
 // FallbackLanguage is used for a language without templates.
@@ -62,6 +65,12 @@ var texts = map[string]map[string]text{
 				"The link is valid until {{.expires}}. Do not share it: anyone with the link can download your data.\n" +
 				"If you did not ask for a backup, change your password.",
 		},
+		TemplateLinkRecovery: {
+			"Reset your password",
+			"To choose a new password, open this link:\n{{.link}}\n" +
+				"It is valid for {{.minutes}} {{minutesEN .minutes}} and works once.\n" +
+				"If you did not ask to reset your password, ignore this message: your password has not changed.",
+		},
 	},
 	"ru": {
 		TemplateCodeRegistration: {
@@ -90,6 +99,12 @@ var texts = map[string]map[string]text{
 			"Резервная копия вашего аккаунта готова. Скачать её можно по ссылке:\n{{.link}}\n" +
 				"Ссылка действует до {{.expires}}. Не передавайте её никому: по ней можно скачать ваши данные.\n" +
 				"Если вы не запрашивали копию, смените пароль.",
+		},
+		TemplateLinkRecovery: {
+			"Сброс пароля",
+			"Чтобы задать новый пароль, откройте ссылку:\n{{.link}}\n" +
+				"Ссылка действует {{.minutes}} мин. и работает один раз.\n" +
+				"Если вы не запрашивали сброс пароля, проигнорируйте это сообщение: ваш пароль не изменён.",
 		},
 	},
 }

@@ -238,6 +238,8 @@ func (r *Refresher) audit(ctx context.Context, event, userID, sid string) {
 	switch event {
 	case "session.ended":
 		action = "logout"
+	case "session.refreshed":
+		action = "refresh"
 	case "refresh.reused":
 		action, result = "refresh_reused", store.ResultDenied
 	default:

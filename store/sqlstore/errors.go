@@ -60,7 +60,7 @@ func wrapErr(err error) error {
 		return nil
 	case errors.As(err, &de):
 		return err
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAlreadyExists), errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAlreadyExists), errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrLimit):
 		return err
 	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrNotFound

@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
 		{"Activities", testActivities},
+		{"AccountSettings", testAccountSettings},
+		{"AccountSettingsConcurrentCap", testAccountSettingsConcurrentCap},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -29,6 +29,7 @@ import (
 	"partnergate/core/keyring"
 	"partnergate/core/partners"
 	"partnergate/core/password"
+	kvsettings "partnergate/core/settings"
 	"partnergate/core/tokens"
 	"partnergate/methods/account"
 	"partnergate/methods/auth"
@@ -272,7 +273,18 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
 		return err
 	}
-	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
+	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher, Activity: m.activity,
+		Settings: &kvsettings.Service{Store: m.store},
+		// The frontend page the seed's clients open with the link's token.
+		ResetURL: func() string {
+			switch {
+			case c.PublicURL != "":
+				return strings.TrimRight(c.PublicURL, "/") + "/reset-password"
+			case m.ln != nil:
+				return "http://" + m.Addr() + "/reset-password"
+			}
+			return ""
+		}}
 	if err := reg.Register(accountSvc, accountSvc.Methods()...); err != nil {
 		return err
 	}
