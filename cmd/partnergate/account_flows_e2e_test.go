@@ -16,6 +16,7 @@ import (
 	"partnergate/core/geo/geotest"
 	"partnergate/internal/testkit"
 	"partnergate/methods/account/accountwire"
+	"partnergate/store"
 )
 
 // rawCall posts one JSON-RPC call with the given headers and returns its
@@ -41,6 +42,10 @@ func rawCall(t *testing.T, g *testkit.Gateway, path, method string, params any, 
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var env testkit.Envelope
+	if resp.StatusCode == http.StatusRequestHeaderFieldsTooLarge {
+		// net/http's own refusal, before any handler: no JSON.
+		return env, resp
+	}
 	if path == "/rpc" {
 		var r struct{ Result testkit.Envelope }
 		if err := json.Unmarshal(b, &r); err != nil {
@@ -435,6 +440,128 @@ func TestSeed004AuthHistory(t *testing.T) {
 			}
 			wantEnvCode(t, "limit too big", g.Batch(t, tk.WaviotJWT, testkit.Req("account.authHistory", 1, accountwire.AuthHistoryParams{Limit: 101}))[0], fault.Invalid)
 			wantEnvCode(t, "anonymous", g.Call(t, "account.authHistory", nil), fault.Unauthenticated)
+		})
+	}
+}
+
+// TestSeed004Cookies: on the path style account.login and account.refresh
+// set the seed's cookies (Secure, HttpOnly, SameSite=Lax), the seed's
+// clients' ck/rt/sessid cookies authenticate and refresh, and bad cookies
+// get a documented error; /rpc sets none.
+func TestSeed004Cookies(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
+			const email, pw = "cookie@example.com", "correct horse battery staple"
+			g.RegisterUser(t, email, pw)
+			const path = "/api/v0/partnerRpc/"
+			xrw := "XMLHttpRequest"
+
+			env, resp := rawCall(t, g, path, "account.login", accountwire.LoginParams{Login: email, Password: pw}, nil)
+			wantOK(t, "path login", env)
+			var tk accountwire.Tokens
+			_ = json.Unmarshal(env.Data, &tk)
+			got := map[string]*http.Cookie{}
+			for _, c := range resp.Cookies() {
+				got[c.Name] = c
+				if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge <= 0 {
+					t.Errorf("cookie %s attributes: %+v", c.Name, c)
+				}
+			}
+			if len(got) != 3 || got["WAVIOT_JWT"].Value != tk.WaviotJWT || got["rt"].Value != tk.RT || got["sessid"].Value != tk.SessID {
+				t.Fatalf("login cookies %v for %+v", resp.Header.Values("Set-Cookie"), tk)
+			}
+			if _, r := rawCall(t, g, "/rpc", "account.login", accountwire.LoginParams{Login: email, Password: pw}, nil); len(r.Cookies()) != 0 {
+				t.Fatalf("/rpc set cookies: %v", r.Header.Values("Set-Cookie"))
+			}
+
+			seed := "ck=" + tk.WaviotJWT + ";rt=" + tk.RT + ";sessid=" + tk.SessID + ";"
+			env, _ = rawCall(t, g, path, "account.whoAmI", map[string]any{}, map[string]string{"Cookie": seed, "X-Requested-With": xrw})
+			wantOK(t, "whoAmI by cookie", env)
+			env, _ = rawCall(t, g, path, "account.whoAmI", map[string]any{}, map[string]string{"Cookie": seed})
+			wantEnvCode(t, "cookie without X-Requested-With", env, fault.CookieInvalid)
+			env, _ = rawCall(t, g, path, "account.whoAmI", map[string]any{}, map[string]string{"Cookie": "ck=" + strings.Repeat("a", 10<<10), "X-Requested-With": xrw})
+			wantEnvCode(t, "10 KB ck", env, fault.CookieInvalid)
+			env, _ = rawCall(t, g, path, "account.whoAmI", map[string]any{}, map[string]string{"Cookie": "ck=not-a-jwt", "X-Requested-With": xrw})
+			wantEnvCode(t, "ck not a JWT", env, fault.AccessTokenInvalid)
+			// 100 KB of cookies: refused by the server's header cap.
+			_, r := rawCall(t, g, path, "system.ping", map[string]any{}, map[string]string{"Cookie": "x=" + strings.Repeat("a", 100<<10)})
+			if r.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+				t.Fatalf("100 KB cookie: HTTP %d", r.StatusCode)
+			}
+			// Cookies are the path style's only: /rpc ignores them.
+			env, _ = rawCall(t, g, "/rpc", "account.whoAmI", nil, map[string]string{"Cookie": seed, "X-Requested-With": xrw})
+			wantEnvCode(t, "cookie on /rpc", env, fault.Unauthenticated)
+
+			env, _ = rawCall(t, g, path, "account.refresh", map[string]any{}, map[string]string{"Cookie": "rt=" + tk.RT + "; sessid=AAAAAAAAAAAAAAAAAAAAAA", "X-Requested-With": xrw})
+			wantEnvCode(t, "sessid of another session", env, fault.CookieInvalid)
+			env, resp = rawCall(t, g, path, "account.refresh", map[string]any{}, map[string]string{"Cookie": seed, "X-Requested-With": xrw})
+			wantOK(t, "refresh by cookie", env)
+			var next accountwire.Tokens
+			_ = json.Unmarshal(env.Data, &next)
+			nc := map[string]string{}
+			for _, c := range resp.Cookies() {
+				nc[c.Name] = c.Value
+			}
+			if next.RT == tk.RT || nc["rt"] != next.RT || nc["WAVIOT_JWT"] != next.WaviotJWT {
+				t.Fatalf("refresh cookies %v", resp.Header.Values("Set-Cookie"))
+			}
+			env, _ = rawCall(t, g, path, "account.refresh", map[string]any{}, nil)
+			wantEnvCode(t, "refresh without rt", env, fault.Invalid)
+
+			env, resp = rawCall(t, g, path, "account.logout", map[string]any{}, map[string]string{"Cookie": "rt=" + next.RT, "X-Requested-With": xrw})
+			wantOK(t, "logout by cookie", env)
+			for _, c := range resp.Cookies() {
+				if c.MaxAge >= 0 || c.Value != "" {
+					t.Errorf("logout left cookie %+v", c)
+				}
+			}
+			if len(resp.Cookies()) != 4 {
+				t.Errorf("logout cleared %d cookies", len(resp.Cookies()))
+			}
+			wantEnvCode(t, "JWT after logout", g.Batch(t, next.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0], fault.AccessTokenInvalid)
+			logs := g.Logs.String()
+			for _, s := range []string{tk.WaviotJWT, tk.RT, next.RT, next.WaviotJWT} {
+				if strings.Contains(logs, s) {
+					t.Error("a token reached the log")
+				}
+			}
+		})
+	}
+}
+
+// TestDisabledUserTokensStop: deactivating a user stops its access JWTs
+// and opaque sessions on the next call, without waiting for them to
+// expire; deleting one makes them invalid.
+func TestDisabledUserTokensStop(t *testing.T) {
+	for _, b := range testkit.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			g := testkit.MustRunMain(t, testkit.Env(b.Env))
+			const email, pw = "banned@example.com", "correct horse battery staple"
+			id, opaque := g.RegisterUser(t, email, pw)
+			tk := accountLogin(t, g, email, pw)
+			wantOK(t, "before", g.Batch(t, tk.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0])
+			wantOK(t, "opaque before", g.Batch(t, opaque, testkit.Req("user.auth.check", 1, nil))[0])
+			if _, err := g.Accounts().Store.UpdateUser(t.Context(), id, func(u store.User) (store.User, error) {
+				u.State = store.StateDisabled
+				return u, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			wantEnvCode(t, "JWT of a deactivated user", g.Batch(t, tk.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0], fault.UserDisabled)
+			wantEnvCode(t, "JWT on seed 000", g.Batch(t, tk.WaviotJWT, testkit.Req("user.settings.get", 1, nil))[0], fault.UserDisabled)
+			wantEnvCode(t, "opaque of a deactivated user", g.Batch(t, opaque, testkit.Req("account.settings.get", 1, nil))[0], fault.UserDisabled)
+			if _, err := g.Accounts().Store.UpdateUser(t.Context(), id, func(u store.User) (store.User, error) {
+				u.State = store.StateActive
+				return u, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			wantOK(t, "re-activated", g.Batch(t, tk.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0])
+			if err := g.Accounts().Store.DeleteUser(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+			wantEnvCode(t, "JWT of a deleted user", g.Batch(t, tk.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0], fault.AccessTokenInvalid)
 		})
 	}
 }

@@ -81,13 +81,18 @@ func (s *Service) Login(r *http.Request, p *accountwire.LoginParams, res *accoun
 	if err != nil {
 		return err
 	}
+	s.setCookies(ctx, pair)
 	*res = shape(pair)
 	return nil
 }
 
 // Refresh is account.refresh.
 func (s *Service) Refresh(r *http.Request, p *accountwire.RefreshParams, res *accountwire.Tokens) error {
-	pair, err := s.Tokens.Refresh(r.Context(), p.RT)
+	rt, err := refreshToken(r, p.RT)
+	if err != nil {
+		return err
+	}
+	pair, err := s.Tokens.Refresh(r.Context(), rt)
 	if err != nil {
 		return err
 	}
@@ -100,6 +105,7 @@ func (s *Service) Refresh(r *http.Request, p *accountwire.RefreshParams, res *ac
 		_ = s.Tokens.EndSession(r.Context(), pair.UserID, pair.SessionID)
 		return err
 	}
+	s.setCookies(r.Context(), pair)
 	*res = shape(pair)
 	return nil
 }
@@ -111,9 +117,14 @@ func (s *Service) Logout(r *http.Request, p *accountwire.LogoutParams, res *acco
 	if c.Kind == rpc.CallerUser {
 		uid = c.UserID
 	}
-	if err := s.Tokens.EndByRefresh(r.Context(), uid, p.RT); err != nil {
+	rt, err := refreshToken(r, p.RT)
+	if err != nil {
 		return err
 	}
+	if err := s.Tokens.EndByRefresh(r.Context(), uid, rt); err != nil {
+		return err
+	}
+	clearCookies(r.Context())
 	res.Success = true
 	return nil
 }

@@ -22,14 +22,15 @@ type Tokens struct {
 	SessID    string `json:"sessid"`
 }
 
-// RefreshParams is account.refresh's request.
+// RefreshParams is account.refresh's request. On the path style rt may
+// be left out and sent as the seed's clients do, as the rt cookie.
 type RefreshParams struct {
-	RT string `json:"rt" rpc:"required,max=256"`
+	RT string `json:"rt" rpc:"max=256"`
 }
 
-// LogoutParams is account.logout's request.
+// LogoutParams is account.logout's request; rt as for RefreshParams.
 type LogoutParams struct {
-	RT string `json:"rt" rpc:"required,max=256"`
+	RT string `json:"rt" rpc:"max=256"`
 }
 
 // Success is the seed's {"success": true}.
