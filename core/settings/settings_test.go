@@ -43,3 +43,21 @@ func TestParseValue(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseValue(f *testing.F) {
+	for _, s := range []string{`1`, `"x"`, `true`, `null`, `{"a":1}`, `1e999`, `"\ud800"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !json.Valid([]byte(raw)) {
+			return
+		}
+		v, rm, problem := ParseValue(json.RawMessage(raw))
+		if problem != "" || rm {
+			return
+		}
+		if len(v.Value) > MaxValue || (v.Type != store.SettingString && v.Type != store.SettingNumber && v.Type != store.SettingBool) {
+			t.Fatalf("%q: %+v", raw, v)
+		}
+	})
+}
