@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"partnergate/core/fault"
@@ -131,6 +132,35 @@ func TestSeed004Signup(t *testing.T) {
 			wantOK(t, "batch signup", r[0])
 			wantEnvCode(t, "batch duplicate", r[1], fault.AlreadyExists)
 			wantEnvCode(t, "batch malformed code", r[2], fault.CodeInvalid)
+
+			// 20 parallel sign-ups of one email: one user, the rest 2006.
+			var wg sync.WaitGroup
+			codes := make([]int, 20)
+			for i := range codes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					e, _ := rawCall(t, g, "/rpc", "account.signup", accountwire.SignupParams{HeadEmail: "race@example.com", Password: pw, RepPassword: pw}, nil)
+					codes[i] = e.Error.Code
+				}()
+			}
+			wg.Wait()
+			won := 0
+			for _, c := range codes {
+				switch c {
+				case 0:
+					won++
+				case int(fault.AlreadyExists):
+				default:
+					t.Errorf("parallel signup answered %d", c)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d parallel sign-ups of one email succeeded, want 1", won)
+			}
+			if strings.Contains(g.Logs.String(), pw) {
+				t.Error("a sign-up password reached the log")
+			}
 		})
 	}
 }
