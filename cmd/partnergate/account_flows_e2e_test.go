@@ -249,6 +249,9 @@ func TestSeed004PasswordChange(t *testing.T) {
 			wantOK(t, "other JWT before", g.Batch(t, other.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0])
 
 			wantOK(t, "change", call(a.WaviotJWT, accountwire.PasswordChangeParams{PasswordOld: pw, PasswordNew: pw2}))
+			if ms := g.Outbox(t, email); len(ms) == 0 || !strings.Contains(ms[0].Body, "password") || strings.Contains(ms[0].Body, pw2) {
+				t.Fatalf("no password change notice (or one with the password): %+v", ms)
+			}
 			wantOK(t, "caller's JWT after", g.Batch(t, a.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0])
 			wantEnvCode(t, "other JWT after", g.Batch(t, other.WaviotJWT, testkit.Req("account.whoAmI", 1, nil))[0], fault.AccessTokenInvalid)
 			wantEnvCode(t, "other refresh after", g.Call(t, "account.refresh", accountwire.RefreshParams{RT: other.RT}), fault.RefreshTokenInvalid)

@@ -136,7 +136,32 @@ func (s *Service) setPassword(ctx context.Context, userID, hash, keep string) er
 		return err
 	}
 	s.publish(ctx, userID, events.SessionRevoked, map[string]any{"reason": "password changed"})
+	s.noticePassword(ctx, userID)
 	return nil
+}
+
+// noticePassword tells the user, on their preferred channel, that the
+// password changed (SECURITY.md 4). The change stands whatever happens
+// to the message: a failure is logged.
+func (s *Service) noticePassword(ctx context.Context, userID string) {
+	if s.Codes == nil || s.Codes.Deliver == nil {
+		return
+	}
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return
+	}
+	t, ok := preferred(u)
+	if !ok {
+		return
+	}
+	ch := "email"
+	if t.Channel == store.KindPhone {
+		ch = "sms"
+	}
+	if err := s.Codes.Deliver.Deliver(ctx, ch, t.Address, t.Lang, "notice.password", nil); err != nil {
+		s.Log.Warn().Err(err).Str("user", userID).Msg("password change notice not queued")
+	}
 }
 
 // RecoveryLink builds the link a recovery message carries from a token.

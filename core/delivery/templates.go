@@ -23,6 +23,9 @@ const (
 	// TemplateLinkRecovery: var "link" (the password reset link, required)
 	// and "minutes" (its validity).
 	TemplateLinkRecovery = "link.recovery"
+	// TemplateNoticePassword tells the user their password was changed or
+	// reset (SECURITY.md 4); no vars.
+	TemplateNoticePassword = "notice.password"
 )
 
 // FallbackLanguage is used for a language without templates.
@@ -71,6 +74,11 @@ var texts = map[string]map[string]text{
 				"It is valid for {{.minutes}} {{minutesEN .minutes}} and works once.\n" +
 				"If you did not ask to reset your password, ignore this message: your password has not changed.",
 		},
+		TemplateNoticePassword: {
+			"Your password was changed",
+			"The password of your account was just changed, and every other session was signed out.\n" +
+				"If you did not do this, recover your account now with \"Forgot password\".",
+		},
 	},
 	"ru": {
 		TemplateCodeRegistration: {
@@ -105,6 +113,11 @@ var texts = map[string]map[string]text{
 			"Чтобы задать новый пароль, откройте ссылку:\n{{.link}}\n" +
 				"Ссылка действует {{.minutes}} мин. и работает один раз.\n" +
 				"Если вы не запрашивали сброс пароля, проигнорируйте это сообщение: ваш пароль не изменён.",
+		},
+		TemplateNoticePassword: {
+			"Ваш пароль изменён",
+			"Пароль вашего аккаунта только что изменён, все другие сеансы завершены.\n" +
+				"Если это были не вы, сразу восстановите доступ через «Забыли пароль».",
 		},
 	},
 }
