@@ -134,6 +134,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x.caller = &x.callerBuf
 	ctx := WithCaller(r.Context(), x.caller)
+	if pathStyle {
+		x.cookies = &cookieSink{}
+		ctx = context.WithValue(ctx, cookieKey{}, x.cookies)
+	}
 	if h.cfg.Auth != nil {
 		x.authErr = h.cfg.Auth.Authenticate(ctx, r, body, x.caller)
 	}
@@ -160,6 +164,8 @@ type exchange struct {
 	// log is where the calls' lines go: the handler's logger, or for a
 	// batch one that collects them so the batch costs one write.
 	log *zerolog.Logger
+	// cookies is what a path-style call's method set (SetCookie).
+	cookies *cookieSink
 }
 
 func (h *Handler) serveRPC(w http.ResponseWriter, x *exchange, body []byte) {
@@ -603,6 +609,11 @@ func (h *Handler) servePath(w http.ResponseWriter, x *exchange, name string, bod
 		}
 		h.writeJSON(w, status, protoEnvelope(perr))
 		return
+	}
+	if x.cookies != nil {
+		for _, c := range x.cookies.cookies {
+			http.SetCookie(w, c)
+		}
 	}
 	h.writeJSON(w, http.StatusOK, env)
 }

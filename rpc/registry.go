@@ -152,8 +152,11 @@ func (r *Registry) Register(rcvr any, methods ...Method) error {
 			return fmt.Errorf("rpc: method %s: %s.%s must be func(*http.Request, *Params, *Result) error", m.Name, rt, m.Go)
 		}
 		m.params, m.result = ft.In(2).Elem(), ft.In(3).Elem()
-		if m.params.Kind() != reflect.Struct {
-			return fmt.Errorf("rpc: method %s: params must be a struct", m.Name)
+		// A map with string keys takes free-form members (seed 004's
+		// settings); it cannot be called by position.
+		isMap := m.params.Kind() == reflect.Map && m.params.Key().Kind() == reflect.String
+		if m.params.Kind() != reflect.Struct && !(isMap && m.Positional == nil) {
+			return fmt.Errorf("rpc: method %s: params must be a struct, or a map with string keys", m.Name)
 		}
 		for _, p := range m.Positional {
 			if _, ok := infoOf(m.params).fields[p]; !ok {

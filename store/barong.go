@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -10,10 +9,6 @@ import (
 // user beyond the shared account: the uid lookup, the KYC profile, phones
 // and labels. Every record here belongs to a user and goes when the user
 // is deleted (ON DELETE CASCADE).
-
-// ErrLimit is returned when a create would take a user past a cap the
-// caller set (labels, phones per user); nothing is written.
-var ErrLimit = errors.New("limit reached")
 
 // KYC profile states, as Barong names them.
 const (
@@ -89,7 +84,7 @@ type BarongStore interface {
 	Phones(ctx context.Context, userID string) ([]Phone, error)
 	// AddPhone stores a new unverified phone and returns it with its ID
 	// and times. ErrAlreadyExists when the user has the number already;
-	// ErrLimit when the user has max phones already (max <= 0: no cap);
+	// ErrLimitReached when the user has max phones already (max <= 0: no cap);
 	// ErrNotFound when the user does not exist.
 	AddPhone(ctx context.Context, p Phone, max int) (Phone, error)
 	// Phone returns the user's phone of that number. ErrNotFound.
@@ -105,7 +100,7 @@ type BarongStore interface {
 	// Label returns one label. ErrNotFound.
 	Label(ctx context.Context, userID, key, scope string) (Label, error)
 	// CreateLabel stores a new label. ErrAlreadyExists when the user has
-	// one of that key and scope; ErrLimit when the user has max labels of
+	// one of that key and scope; ErrLimitReached when the user has max labels of
 	// that scope already (max <= 0: no cap); ErrNotFound when the user
 	// does not exist.
 	CreateLabel(ctx context.Context, l Label, max int) (Label, error)

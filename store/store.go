@@ -226,6 +226,7 @@ type Store interface {
 	TOTPs
 	Access
 	UserLister
+	AccountSettings
 
 	// CreateUser writes the user, identifiers, credential and messages
 	// atomically: a failure of any write leaves none of them behind.

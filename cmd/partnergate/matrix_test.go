@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -506,6 +507,13 @@ func TestAccessMatrix(t *testing.T) {
 				switch {
 				case r.Err != nil:
 					t.Errorf("%s as %s (%s): %v", m.Name, k.name, style, r.Err)
+				case want == 0 && m.Params().Kind() == reflect.Map:
+					// Free-form params (account.settings.set): any key
+					// decodes, so the method's own name check refuses the
+					// probe, naming it, and writes nothing.
+					if r.code() != int(fault.Invalid) || !strings.Contains(string(r.Raw), `"`+matrixProbe+`":`) {
+						t.Errorf("%s as %s (%s): want admitted (3001 naming %s), got %v", m.Name, k.name, style, matrixProbe, r)
+					}
 				case want == 0:
 					// Admitted: the strict decoder is what refuses the probe.
 					detail := ""

@@ -65,7 +65,7 @@ func parseFlags() config {
 	flag.BoolVar(&cfg.strict, "strict", false, "exit 3 when a row misses its target")
 	flag.StringVar(&cfg.logLevel, "log-level", "", "PARTNERGATE_LOG_LEVEL for every gateway (default: unset, the gateway's info)")
 	flag.StringVar(&cfg.memLimit, "gomemlimit", "", "GOMEMLIMIT for every gateway, e.g. 120MiB (default: unset)")
-	only := flag.String("only", "", "comma-separated rows to run: conns,ping,batch,session,login,register,overload,growth,embedded (default all)")
+	only := flag.String("only", "", "comma-separated rows to run: conns,ping,batch,session,seed004,login,register,overload,growth,embedded (default all)")
 	flag.Parse()
 	for _, k := range strings.Split(*only, ",") {
 		if k = strings.TrimSpace(k); k != "" {

@@ -325,6 +325,7 @@ func (b *bench) rows(ctx context.Context) error {
 		{"ping", b.rowPing},
 		{"batch", b.rowBatch},
 		{"session", b.rowSession},
+		{"seed004", b.rowSeed004},
 		{"login", func(ctx context.Context, g *gateway) error { return b.rowLogin(ctx, g, idleRSS) }},
 		{"register", b.rowRegister},
 		{"overload", b.overload},

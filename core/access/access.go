@@ -87,7 +87,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		return nil
 	}
 	if authz == "" {
-		return nil
+		if !rpc.PathStyle(ctx) {
+			return nil
+		}
+		// The path style also takes seed 004's cookies (ck or WAVIOT_JWT,
+		// rt, sessid), as its clients send them; only the access JWT
+		// authenticates, the refresh token is account.refresh's to read.
+		tc, err := ParseTokenCookies(r.Header)
+		if err != nil || tc.Access == "" {
+			return err
+		}
+		if a.JWT == nil || !tokens.LooksLikeJWT(tc.Access) {
+			return fault.New(fault.AccessTokenInvalid)
+		}
+		return a.jwtCaller(ctx, tc.Access, c)
 	}
 	scheme, token, _ := strings.Cut(authz, " ")
 	if strings.EqualFold(scheme, "Basic") {
@@ -105,16 +118,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		return fault.New(fault.SessionInvalid)
 	}
 	if t := strings.TrimSpace(token); a.JWT != nil && tokens.LooksLikeJWT(t) {
-		cl, err := a.JWT.Verify(ctx, t)
-		if err != nil {
-			return err
-		}
-		// SessionHash names the JWT's session, never a session token's hash.
-		c.Kind, c.UserID, c.SessionHash = rpc.CallerUser, cl.Subject, "jwt:"+cl.SessionID
-		return nil
+		return a.jwtCaller(ctx, t, c)
 	}
 	s, err := a.Accounts.SessionByToken(ctx, strings.TrimSpace(token))
 	if err != nil {
+		return err
+	}
+	if err := a.userState(ctx, s.UserID, fault.SessionInvalid); err != nil {
 		return err
 	}
 	c.Kind, c.UserID, c.SessionHash = rpc.CallerUser, s.UserID, s.TokenHash
@@ -137,6 +147,31 @@ func BasicFrom(r *http.Request) (username, password string, err error) {
 		return "", "", fault.Errorf(fault.Unauthenticated, "Authentication required: send Authorization: Basic with the username and password.")
 	}
 	return ParseBasic(h)
+}
+
+// jwtCaller verifies an access JWT and the state of its user.
+func (a *Authenticator) jwtCaller(ctx context.Context, token string, c *rpc.Caller) error {
+	cl, err := a.JWT.Verify(ctx, token)
+	if err != nil {
+		return err
+	}
+	if err := a.userState(ctx, cl.Subject, fault.AccessTokenInvalid); err != nil {
+		return err
+	}
+	// SessionHash names the JWT's session, never a session token's hash.
+	c.Kind, c.UserID, c.SessionHash = rpc.CallerUser, cl.Subject, "jwt:"+cl.SessionID
+	return nil
+}
+
+// userState re-checks the user behind a valid credential on every call: a
+// deactivated user's sessions and JWTs stop at once (fault.UserDisabled),
+// a deleted user's answer as the credential's own refusal (gone).
+func (a *Authenticator) userState(ctx context.Context, userID string, gone fault.Code) error {
+	err := a.Accounts.CallerState(ctx, userID)
+	if fe, ok := fault.As(err); ok && fe.Code == fault.NotFound {
+		return fault.New(gone)
+	}
+	return err
 }
 
 // Rate is one limiter class: Limit calls per Per, with Burst allowed at once.

@@ -151,7 +151,7 @@ func (s *Service) verifySecret(ctx context.Context, subject, secret string, hash
 	return nil
 }
 
-func (s *Service) setPassword(ctx context.Context, userID, pw string) error {
+func (s *Service) storePassword(ctx context.Context, userID, pw string) error {
 	h, err := s.Hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
@@ -233,7 +233,7 @@ func (s *Service) ResetPasswordWithKey(ctx context.Context, userID, key, next st
 	if u.State == store.StateDisabled {
 		return fault.New(fault.UserDisabled)
 	}
-	if err := s.setPassword(ctx, userID, next); err != nil {
+	if err := s.storePassword(ctx, userID, next); err != nil {
 		return err
 	}
 	if _, err := s.EndUserSessions(ctx, userID, ""); err != nil {

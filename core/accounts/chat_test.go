@@ -198,18 +198,18 @@ func TestResetPasswordWithKey(t *testing.T) {
 
 // TestChangePassword: the old password is required and checked; the
 // change ends every other session and keeps the caller's.
-func TestChangePassword(t *testing.T) {
+func TestChangeDevicePassword(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	u := e.chatUser(t, "changer")
 	keep, _ := e.svc.NewSession(ctx, u.ID, "", "")
 	other, _ := e.svc.NewDeviceSession(ctx, u.ID, store.Device{ID: "tablet"})
-	wantCode(t, "wrong old", e.svc.ChangePassword(ctx, u.ID, "not the password", "a brand new passphrase", accounts.HashToken(keep.Token), ""), fault.WrongCredentials)
-	wantCode(t, "weak new", e.svc.ChangePassword(ctx, u.ID, "correct horse battery staple", "changer1", accounts.HashToken(keep.Token), ""), fault.PasswordWeak)
+	wantCode(t, "wrong old", e.svc.ChangePassword(ctx, accounts.PasswordChange{UserID: u.ID, Old: "not the password", New: "a brand new passphrase", KeepSession: accounts.HashToken(keep.Token)}), fault.WrongCredentials)
+	wantCode(t, "weak new", e.svc.ChangePassword(ctx, accounts.PasswordChange{UserID: u.ID, Old: "correct horse battery staple", New: "changer1", KeepSession: accounts.HashToken(keep.Token)}), fault.PasswordWeak)
 	if _, err := e.svc.SessionByToken(ctx, other.Token); err != nil {
 		t.Fatalf("a refused change ended a session: %v", err)
 	}
-	wantCode(t, "change", e.svc.ChangePassword(ctx, u.ID, "correct horse battery staple", e.secret("a brand new passphrase"), accounts.HashToken(keep.Token), ""), 0)
+	wantCode(t, "change", e.svc.ChangePassword(ctx, accounts.PasswordChange{UserID: u.ID, Old: "correct horse battery staple", New: e.secret("a brand new passphrase"), KeepSession: accounts.HashToken(keep.Token)}), 0)
 	if _, err := e.svc.SessionByToken(ctx, keep.Token); err != nil {
 		t.Fatalf("the caller's session ended: %v", err)
 	}

@@ -356,29 +356,38 @@ func (s *Service) finishRecovery(ctx context.Context, token, code string, otpCod
 	if err != nil {
 		return store.User{}, err
 	}
-	if id, ok := u.Identifier(tk.Target.Channel); ok && !id.Verified && id.Norm == tk.Target.Address {
-		// Whoever set the password and the other identifiers never proved
-		// this address: it may be a squatter who registered someone else's
-		// email to wait for its owner's recovery. The owner's proof takes
-		// the account back clean, so nothing set before it logs in again.
-		if err := s.Store.ClaimIdentifier(ctx, u.ID, id.Kind); err != nil {
-			return store.User{}, core.StoreError("accounts: claim identifier", err)
-		}
-		// The squatter's second factor goes with the rest.
-		if err := s.Store.DisableTOTP(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.User{}, core.StoreError("accounts: drop claimed 2FA", err)
-		}
-		if _, err := s.EndUserSessions(ctx, u.ID, ""); err != nil {
-			return store.User{}, err
-		}
-		s.audit(ctx, "identifier.claimed", u.ID, "channel", id.Kind)
-		u, err = s.User(ctx, u.ID)
-		if err != nil {
-			return store.User{}, err
-		}
+	u, err = s.claimRecovered(ctx, u, tk.Target)
+	if err != nil {
+		return store.User{}, err
 	}
 	s.audit(ctx, "recovery.finished", u.ID)
 	return u, nil
+}
+
+// claimRecovered is what a finished recovery does to the account: the
+// channel the code or link went to is thereby proven, and if it was not
+// verified before, the account is claimed by its owner (see below).
+func (s *Service) claimRecovered(ctx context.Context, u store.User, t codes.Target) (store.User, error) {
+	id, ok := u.Identifier(t.Channel)
+	if !ok || id.Verified || id.Norm != t.Address {
+		return u, nil
+	}
+	// Whoever set the password and the other identifiers never proved
+	// this address: it may be a squatter who registered someone else's
+	// email to wait for its owner's recovery. The owner's proof takes
+	// the account back clean, so nothing set before it logs in again.
+	if err := s.Store.ClaimIdentifier(ctx, u.ID, id.Kind); err != nil {
+		return store.User{}, core.StoreError("accounts: claim identifier", err)
+	}
+	// The squatter's second factor goes with the rest.
+	if err := s.Store.DisableTOTP(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, core.StoreError("accounts: drop claimed 2FA", err)
+	}
+	if _, err := s.EndUserSessions(ctx, u.ID, ""); err != nil {
+		return store.User{}, err
+	}
+	s.audit(ctx, "identifier.claimed", u.ID, "channel", id.Kind)
+	return s.User(ctx, u.ID)
 }
 
 // UpdateProfile changes a user's profile through fn inside one transaction

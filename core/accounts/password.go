@@ -5,7 +5,6 @@ import (
 
 	"partnergate/core"
 	"partnergate/core/events"
-	"partnergate/core/fault"
 	"partnergate/core/password"
 	"partnergate/store"
 )
@@ -56,31 +55,4 @@ func (s *Service) SetPassword(ctx context.Context, u store.User, pw, keepHash st
 		s.publish(ctx, u.ID, events.SessionRevoked, map[string]any{"reason": "password changed"})
 	}
 	return nil
-}
-
-// ChangePassword is a signed-in user's change: the current password is
-// checked as a login is (throttles, backoff and failure counting
-// included; a wrong one is fault.WrongCredentials), then the new one is
-// set and every other session ended. keepHash is the caller's session.
-func (s *Service) ChangePassword(ctx context.Context, userID, old, pw, keepHash, ip string) error {
-	u, err := s.User(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if len(u.Identifiers) == 0 {
-		return fault.New(fault.WrongCredentials)
-	}
-	// Refuse a bad new password before the old one costs a hash or a try.
-	if err := s.CheckNewPassword(ctx, u, pw); err != nil {
-		return err
-	}
-	// A re-check inside a session: the password, throttled as a login, but
-	// no second factor (the session already passed it).
-	if err := s.ConfirmPassword(core.WithCall(ctx, callWithIP(ctx, ip)), userID, old); err != nil {
-		if fault.CodeOf(err) == fault.WrongCredentials {
-			s.audit(ctx, "password.change_failed", u.ID, "reason", "old password wrong")
-		}
-		return err
-	}
-	return s.SetPassword(ctx, u, pw, keepHash)
 }

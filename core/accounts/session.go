@@ -133,3 +133,20 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// CallerState is the account check every authenticated call makes, for
+// opaque sessions and access JWTs alike: nil while the user may act,
+// fault.UserDisabled once deactivated, fault.NotFound once deleted. It
+// reads the store's per-process user copy (SessionUser), which every
+// gateway's writes clear, so it costs no round trip while the copy is
+// fresh and a deactivation stops the user's tokens within a second.
+func (s *Service) CallerState(ctx context.Context, userID string) error {
+	u, _, err := s.SessionUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.State == store.StateDisabled {
+		return fault.New(fault.UserDisabled)
+	}
+	return nil
+}

@@ -67,7 +67,7 @@ func labelStoreErr(op string, err error) error {
 		return fault.New(fault.NotFound)
 	case errors.Is(err, store.ErrAlreadyExists):
 		return fault.New(fault.AlreadyExists)
-	case errors.Is(err, store.ErrLimit):
+	case errors.Is(err, store.ErrLimitReached):
 		return fault.Field(fault.Invalid, "key", "too many labels")
 	}
 	return core.StoreError(op, err)

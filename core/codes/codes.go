@@ -182,13 +182,30 @@ func (s *Service) send(ctx context.Context, purpose string, t Target, decoy bool
 // issue takes the resend hold and a place under the daily cap, and stores a
 // new code; it returns the hold's name and the message's variables.
 func (s *Service) issue(ctx context.Context, purpose string, t Target) (hold string, vars map[string]string, err error) {
-	hold = purpose + ":" + t.Channel + ":" + t.Address
+	hold, err = s.admitSend(ctx, purpose, t)
+	if err != nil {
+		return "", nil, err
+	}
+	code, err := sixDigits()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
+		return "", nil, core.StoreError("codes: store code", err)
+	}
+	return hold, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}, nil
+}
+
+// admitSend applies the resend hold and the daily cap of a send and
+// returns the hold's name, for releasing it if the message never leaves.
+func (s *Service) admitSend(ctx context.Context, purpose string, t Target) (string, error) {
+	hold := purpose + ":" + t.Channel + ":" + t.Address
 	ok, left, err := s.KV.Hold(ctx, hold, s.Policy.ResendEvery)
 	if err != nil {
-		return "", nil, core.StoreError("codes: resend hold", err)
+		return "", core.StoreError("codes: resend hold", err)
 	}
 	if !ok {
-		return "", nil, fault.Throttle(left)
+		return "", fault.Throttle(left)
 	}
 	// Per purpose, so a stranger's recoveries cannot use up the owner's
 	// deletion or change codes; per calendar day, so the refusal can say
@@ -201,19 +218,12 @@ func (s *Service) issue(ctx context.Context, purpose string, t Target) (hold str
 	untilTomorrow := day.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(day)
 	n, err := s.KV.Incr(ctx, "daily:"+purpose+":"+t.Channel+":"+t.Address+":"+day.Format("20060102"), untilTomorrow+time.Minute)
 	if err != nil {
-		return "", nil, core.StoreError("codes: daily cap", err)
+		return "", core.StoreError("codes: daily cap", err)
 	}
 	if n > s.Policy.DailyCap {
-		return "", nil, fault.Throttle(untilTomorrow)
+		return "", fault.Throttle(untilTomorrow)
 	}
-	code, err := sixDigits()
-	if err != nil {
-		return "", nil, err
-	}
-	if err := s.KV.PutCode(ctx, t.slot(purpose), s.mac(purpose, t, code), s.Policy.TTL); err != nil {
-		return "", nil, core.StoreError("codes: store code", err)
-	}
-	return hold, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.Policy.TTL.Minutes()))}, nil
+	return hold, nil
 }
 
 func deliveryChannel(channel string) string {
@@ -290,6 +300,39 @@ type Ticket struct {
 	// Decoy tickets answer an unknown login exactly like a real one and
 	// never verify.
 	Decoy bool `json:"decoy,omitempty"`
+	// Link marks a token that was sent to the target (SendLink) rather
+	// than handed to the caller: holding it proves the address.
+	Link bool `json:"link,omitempty"`
+}
+
+// SendLink makes a token for tk (marked Link) and sends link(token) to
+// tk.Target with template "link."+purpose (vars "link" and "minutes", the
+// token's validity), under the same resend hold and daily cap as codes. A
+// decoy ticket does every step but the sending (DeliverDecoy). The token
+// is never returned: only the message carries it.
+func (s *Service) SendLink(ctx context.Context, purpose string, tk Ticket, link func(token string) string) error {
+	t := tk.Target
+	hold, err := s.admitSend(ctx, purpose, t)
+	if err != nil {
+		return err
+	}
+	tk.Link = true
+	token, err := s.NewToken(ctx, purpose, tk)
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{"link": link(token), "minutes": fmt.Sprint(int(s.Policy.TokenTTL.Minutes()))}
+	if tk.Decoy {
+		if d, ok := s.Deliver.(DecoyDeliverer); ok {
+			_ = d.DeliverDecoy(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "link."+purpose, vars)
+		}
+		return nil
+	}
+	if err := s.Deliver.Deliver(ctx, deliveryChannel(t.Channel), t.Address, t.Lang, "link."+purpose, vars); err != nil {
+		_ = s.KV.Release(ctx, hold)
+		return fmt.Errorf("codes: queue %s link: %w", purpose, err)
+	}
+	return nil
 }
 
 // NewToken returns a fresh token of 192 random bits for purpose; only its

@@ -26,6 +26,12 @@ const (
 	// TemplateLinkBackup: vars "link" and "expires" (when the link stops
 	// working, as text to show, e.g. "2024-05-17 10:00 UTC"), both required.
 	TemplateLinkBackup = "link.backup"
+	// TemplateLinkRecovery: var "link" (the password reset link, required)
+	// and "minutes" (its validity).
+	TemplateLinkRecovery = "link.recovery"
+	// TemplateNoticePassword tells the user their password was changed or
+	// reset (SECURITY.md 4); no vars.
+	TemplateNoticePassword = "notice.password"
 )
 
 // FallbackLanguage is used for a language without templates.
@@ -75,6 +81,17 @@ var texts = map[string]map[string]text{
 				"The link is valid until {{.expires}}. Do not share it: anyone with the link can download your data.\n" +
 				"If you did not ask for a backup, change your password.",
 		},
+		TemplateLinkRecovery: {
+			"Reset your password",
+			"To choose a new password, open this link:\n{{.link}}\n" +
+				"It is valid for {{.minutes}} {{minutesEN .minutes}} and works once.\n" +
+				"If you did not ask to reset your password, ignore this message: your password has not changed.",
+		},
+		TemplateNoticePassword: {
+			"Your password was changed",
+			"The password of your account was just changed, and every other session was signed out.\n" +
+				"If you did not do this, recover your account now with \"Forgot password\".",
+		},
 	},
 	"ru": {
 		TemplateCodeRegistration: {
@@ -110,6 +127,17 @@ var texts = map[string]map[string]text{
 			"Резервная копия вашего аккаунта готова. Скачать её можно по ссылке:\n{{.link}}\n" +
 				"Ссылка действует до {{.expires}}. Не передавайте её никому: по ней можно скачать ваши данные.\n" +
 				"Если вы не запрашивали копию, смените пароль.",
+		},
+		TemplateLinkRecovery: {
+			"Сброс пароля",
+			"Чтобы задать новый пароль, откройте ссылку:\n{{.link}}\n" +
+				"Ссылка действует {{.minutes}} мин. и работает один раз.\n" +
+				"Если вы не запрашивали сброс пароля, проигнорируйте это сообщение: ваш пароль не изменён.",
+		},
+		TemplateNoticePassword: {
+			"Ваш пароль изменён",
+			"Пароль вашего аккаунта только что изменён, все другие сеансы завершены.\n" +
+				"Если это были не вы, сразу восстановите доступ через «Забыли пароль».",
 		},
 	},
 }

@@ -7,6 +7,12 @@ import (
 )
 
 func sampleVars(template string) map[string]string {
+	if template == TemplateNoticePassword {
+		return map[string]string{}
+	}
+	if template == TemplateLinkRecovery {
+		return map[string]string{"link": "https://example.com/reset?token=Tok3nXYZ", "minutes": "30"}
+	}
 	if strings.HasPrefix(template, "link.") {
 		return map[string]string{"link": "https://example.com/backup/Tok3nXYZ", "expires": "2024-05-17 10:00 UTC"}
 	}
@@ -17,7 +23,7 @@ func TestEveryTemplateRendersInEveryLanguage(t *testing.T) {
 	if got, want := Languages(), []string{"en", "ru"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Languages() = %v, want %v", got, want)
 	}
-	want := []string{TemplateCodeChange, TemplateCodeDeletion, TemplateCodePhone, TemplateCodeRecovery, TemplateCodeRegistration, TemplateLinkBackup}
+	want := []string{TemplateCodeChange, TemplateCodeDeletion, TemplateCodePhone, TemplateCodeRecovery, TemplateCodeRegistration, TemplateLinkBackup, TemplateLinkRecovery, TemplateNoticePassword}
 	if got := Templates(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Templates() = %v, want %v", got, want)
 	}

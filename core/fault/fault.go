@@ -93,6 +93,9 @@ const (
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
 	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
+	RecoveryLinkInvalid Code = 2304 // account.resetPassword: the link's token is unknown, expired, used or a decoy
+	SettingsLimit       Code = 2305 // account.settings.set: the user would have more settings than the cap
+	CookieInvalid       Code = 2306 // a credential cookie (ck, WAVIOT_JWT, rt, sessid) is oversized, repeated or inconsistent
 
 	// Two-factor authentication (core/otp), every namespace.
 	OTPRequired       Code = 2120 // 2FA is on and no code was given
@@ -174,6 +177,9 @@ var messages = map[Code]string{
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",
 	RefreshTokenReused:  "Refresh token already used; the session was ended.",
+	RecoveryLinkInvalid: "Recovery link invalid, expired or already used.",
+	SettingsLimit:       "Too many settings.",
+	CookieInvalid:       "Credential cookie malformed.",
 
 	OTPRequired:       "Two-factor code required.",
 	OTPInvalid:        "Two-factor code is wrong or already used.",

@@ -22,6 +22,10 @@ type Place struct {
 	Country   string
 	Continent string
 	City      string
+	// CountryName is the country's English name; Lat and Lon the
+	// location the database gives the address (zero when it gives none).
+	CountryName string
+	Lat, Lon    float64
 }
 
 // DB is an opened database. It is safe for concurrent use.
@@ -49,8 +53,13 @@ func (d *DB) Close() error {
 // record is the part of the GeoIP2 City/Country layout that Place needs.
 type record struct {
 	Country struct {
-		ISOCode string `maxminddb:"iso_code"`
+		ISOCode string            `maxminddb:"iso_code"`
+		Names   map[string]string `maxminddb:"names"`
 	} `maxminddb:"country"`
+	Location struct {
+		Latitude  float64 `maxminddb:"latitude"`
+		Longitude float64 `maxminddb:"longitude"`
+	} `maxminddb:"location"`
 	Continent struct {
 		Code string `maxminddb:"code"`
 	} `maxminddb:"continent"`
@@ -73,7 +82,8 @@ func (d *DB) Lookup(addr netip.Addr) (p Place, ok bool) {
 	if err := res.Decode(&rec); err != nil {
 		return Place{}, false
 	}
-	p = Place{Country: rec.Country.ISOCode, Continent: rec.Continent.Code, City: rec.City.Names["en"]}
+	p = Place{Country: rec.Country.ISOCode, Continent: rec.Continent.Code, City: rec.City.Names["en"],
+		CountryName: rec.Country.Names["en"], Lat: rec.Location.Latitude, Lon: rec.Location.Longitude}
 	return p, p != Place{}
 }
 

@@ -100,7 +100,7 @@ func storeFault(op string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fault.New(fault.NotFound)
-	case errors.Is(err, store.ErrLimit):
+	case errors.Is(err, store.ErrLimitReached):
 		return fault.New(fault.LimitReached)
 	case errors.Is(err, store.ErrAlreadyExists):
 		return fault.New(fault.AlreadyExists)

@@ -238,6 +238,8 @@ func (r *Refresher) audit(ctx context.Context, event, userID, sid string) {
 	switch event {
 	case "session.ended":
 		action = "logout"
+	case "session.refreshed":
+		action = "refresh"
 	case "refresh.reused":
 		action, result = "refresh_reused", store.ResultDenied
 	default:
@@ -245,4 +247,12 @@ func (r *Refresher) audit(ctx context.Context, event, userID, sid string) {
 	}
 	r.Activity.Note(ctx, activity.Entry{UserID: userID, Topic: "session", Action: action, Result: result,
 		Data: map[string]any{"session": sid}})
+}
+
+// RefreshSessionID returns the session id a well-formed refresh token
+// names, without checking it: for matching it with a session id sent
+// beside it (seed 004's sessid cookie). ok is false for a malformed token.
+func RefreshSessionID(token string) (sid string, ok bool) {
+	_, sid, ok = parseRefresh(token)
+	return sid, ok
 }

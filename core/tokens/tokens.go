@@ -100,6 +100,7 @@ type Service struct {
 	set     *keySet
 	reload  sync.Mutex
 	lastTry time.Time
+	seen    verified
 }
 
 func (s *Service) now() time.Time {
@@ -320,6 +321,9 @@ func (s *Service) Verify(ctx context.Context, token string) (Claims, error) {
 	if len(token) > MaxTokenBytes {
 		return Claims{}, bad
 	}
+	if cl, ok := s.seen.get(token, s.now()); ok {
+		return s.live(cl)
+	}
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256})
 	if err != nil || len(tok.Headers) != 1 {
 		return Claims{}, bad
@@ -348,14 +352,24 @@ func (s *Service) Verify(ctx context.Context, token string) (Claims, error) {
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: s.issuer(), AnyAudience: jwt.Audience{s.audience()}, Time: s.now()}, leeway); err != nil {
 		return Claims{}, bad
 	}
+	cl := Claims{Subject: c.Subject, SessionID: c.SID, ID: c.ID, IssuedAt: c.IssuedAt.Time(), Expiry: c.Expiry.Time()}
+	// nbf is checked before the token is remembered: the cache only ever
+	// holds tokens already valid, whose validity can then only end.
+	s.seen.put(token, cl)
+	return s.live(cl)
+}
+
+// live is the part of Verify that can change for a token already
+// verified: its session's end, from the in-memory revocation list.
+func (s *Service) live(cl Claims) (Claims, error) {
 	if s.Revoked != nil {
-		revoked, err := s.Revoked.IsRevoked(c.SID)
+		revoked, err := s.Revoked.IsRevoked(cl.SessionID)
 		if err != nil {
 			return Claims{}, err
 		}
 		if revoked {
-			return Claims{}, bad
+			return Claims{}, fault.New(fault.AccessTokenInvalid)
 		}
 	}
-	return Claims{Subject: c.Subject, SessionID: c.SID, ID: c.ID, IssuedAt: c.IssuedAt.Time(), Expiry: c.Expiry.Time()}, nil
+	return cl, nil
 }

@@ -189,9 +189,17 @@ func TestVerify(t *testing.T) {
 			}
 			_, err = s.Verify(ctx, fresh)
 			wantCode(t, err, fault.AccessTokenInvalid)
+			// good was verified before: its remembered claims do not
+			// outlive the session.
+			_, err = s.Verify(ctx, good)
+			wantCode(t, err, fault.AccessTokenInvalid)
 
-			// Expiry, and a stale revocation list fails closed.
+			// Expiry (also of a token verified, and so remembered, while
+			// it was valid), and a stale revocation list fails closed.
 			other2, _, _ := s.Issue(ctx, "u1", "sid2")
+			if _, err := s.Verify(ctx, other2); err != nil {
+				t.Fatal(err)
+			}
 			c.add(DefaultLifetime + time.Minute)
 			if err := s.Revoked.Sync(ctx); err != nil {
 				t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"partnergate/core/accounts"
+	"partnergate/core/activity"
+	"partnergate/core/settings"
 	"partnergate/core/tokens"
 	"partnergate/methods/account/accountwire"
 	"partnergate/rpc"
@@ -19,6 +21,12 @@ import (
 type Service struct {
 	Accounts *accounts.Service
 	Tokens   *tokens.Refresher
+	Settings *settings.Service
+	Activity *activity.Recorder
+	// ResetURL returns the base of the links account.recoverPassword
+	// sends (built from PARTNERGATE_PUBLIC_URL, never the request's Host);
+	// "" refuses to send one.
+	ResetURL func() string
 }
 
 // Methods declares the namespace for the registry.
@@ -32,6 +40,28 @@ func (s *Service) Methods() []rpc.Method {
 			Doc: "Ends the session of a refresh token: its refresh tokens and access JWTs stop working."},
 		{Name: "account.whoAmI", Go: "WhoAmI", Access: rpc.SessionUser, RateClass: "default",
 			Doc: "Returns the caller's main user data with the seed's members."},
+		{Name: "account.signup", Go: "Signup", Access: rpc.Public, RateClass: "register",
+			Doc: "Registers a user by email and/or phone with a password and sends a confirmation code to each; per-field errors in fields."},
+		{Name: "account.signup.confirm", Go: "Confirm", Access: rpc.Public, RateClass: "code",
+			Doc: "Confirms the email or phone of a sign-up with the code sent to it (login is that email or phone)."},
+		{Name: "account.signup.resend", Go: "Resend", Access: rpc.Public, RateClass: "code",
+			Doc: "Sends the sign-up confirmation code for an email or phone again; the same answer for every login."},
+		{Name: "account.update", Go: "Update", Access: rpc.SessionUser, RateClass: "default",
+			Doc: "Edits the caller's names at once; a new email or phone waits for account.update.confirm with the code sent to it."},
+		{Name: "account.update.confirm", Go: "UpdateConfirm", Access: rpc.SessionUser, RateClass: "code",
+			Doc: "Applies a new email or phone of account.update with the code sent to it."},
+		{Name: "account.password.change", Go: "PasswordChange", Access: rpc.SessionUser, RateClass: "login",
+			Doc: "Changes the caller's password (password_old, password_new); every other session ends."},
+		{Name: "account.recoverPassword", Go: "RecoverPassword", Access: rpc.Public, RateClass: "code",
+			Doc: "Sends a password reset link to an email; the same answer whether an account has it or not."},
+		{Name: "account.resetPassword", Go: "ResetPassword", Access: rpc.Public, RateClass: "code",
+			Doc: "Sets a new password with the token of an account.recoverPassword link; every session ends."},
+		{Name: "account.settings.get", Go: "SettingsGet", Access: rpc.SessionUser, RateClass: "default",
+			Doc: "Returns the caller's key-value settings with their createdTS."},
+		{Name: "account.settings.set", Go: "SettingsSet", Access: rpc.SessionUser, RateClass: "default",
+			Doc: "Sets key-value settings (string, number or bool; null removes); names like notifications-meters__email."},
+		{Name: "account.authHistory", Go: "AuthHistory", Access: rpc.SessionUser, RateClass: "default",
+			Doc: "Lists the caller's logins and token refreshes, newest first, with browser, OS, device and place."},
 	}
 }
 
@@ -51,13 +81,18 @@ func (s *Service) Login(r *http.Request, p *accountwire.LoginParams, res *accoun
 	if err != nil {
 		return err
 	}
+	s.setCookies(ctx, pair)
 	*res = shape(pair)
 	return nil
 }
 
 // Refresh is account.refresh.
 func (s *Service) Refresh(r *http.Request, p *accountwire.RefreshParams, res *accountwire.Tokens) error {
-	pair, err := s.Tokens.Refresh(r.Context(), p.RT)
+	rt, err := refreshToken(r, p.RT)
+	if err != nil {
+		return err
+	}
+	pair, err := s.Tokens.Refresh(r.Context(), rt)
 	if err != nil {
 		return err
 	}
@@ -70,6 +105,7 @@ func (s *Service) Refresh(r *http.Request, p *accountwire.RefreshParams, res *ac
 		_ = s.Tokens.EndSession(r.Context(), pair.UserID, pair.SessionID)
 		return err
 	}
+	s.setCookies(r.Context(), pair)
 	*res = shape(pair)
 	return nil
 }
@@ -81,9 +117,14 @@ func (s *Service) Logout(r *http.Request, p *accountwire.LogoutParams, res *acco
 	if c.Kind == rpc.CallerUser {
 		uid = c.UserID
 	}
-	if err := s.Tokens.EndByRefresh(r.Context(), uid, p.RT); err != nil {
+	rt, err := refreshToken(r, p.RT)
+	if err != nil {
 		return err
 	}
+	if err := s.Tokens.EndByRefresh(r.Context(), uid, rt); err != nil {
+		return err
+	}
+	clearCookies(r.Context())
 	res.Success = true
 	return nil
 }

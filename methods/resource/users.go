@@ -95,7 +95,7 @@ func (s *Users) PasswordUpdate(r *http.Request, p *resourcewire.PasswordUpdatePa
 		return e
 	}
 	c := rpc.CallerFrom(ctx)
-	if err := s.Accounts.ChangePassword(ctx, c.UserID, p.OldPassword, p.NewPassword, c.SessionHash, c.IP); err != nil {
+	if err := s.Accounts.ChangePassword(ctx, accounts.PasswordChange{UserID: c.UserID, Old: p.OldPassword, New: p.NewPassword, KeepSession: c.SessionHash, IP: c.IP}); err != nil {
 		return barong.Err(err, passwordKeys)
 	}
 	*res = true

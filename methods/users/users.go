@@ -224,7 +224,7 @@ func (s *Service) Logout(r *http.Request, _ *userswire.Empty, res *bool) error {
 // ChangePassword is users.me.changePassword.
 func (s *Service) ChangePassword(r *http.Request, p *userswire.ChangePasswordParams, res *bool) error {
 	c := rpc.CallerFrom(r.Context())
-	if err := s.Accounts.ChangePassword(r.Context(), c.UserID, p.OldPassword, p.NewPassword, c.SessionHash, c.IP); err != nil {
+	if err := s.Accounts.ChangePassword(r.Context(), accounts.PasswordChange{UserID: c.UserID, Old: p.OldPassword, New: p.NewPassword, KeepSession: c.SessionHash, IP: c.IP}); err != nil {
 		return err
 	}
 	*res = true

@@ -193,7 +193,7 @@ func (s *Store) AddPhone(ctx context.Context, p store.Phone, max int) (store.Pho
 			}
 			if n >= max {
 				limited = true
-				return store.ErrLimit
+				return store.ErrLimitReached
 			}
 		}
 		now := micros(s.stamp())
@@ -206,7 +206,7 @@ func (s *Store) AddPhone(ctx context.Context, p store.Phone, max int) (store.Pho
 		return nil
 	})
 	if limited {
-		return store.Phone{}, fmt.Errorf("sqlstore: add phone: %w", store.ErrLimit)
+		return store.Phone{}, fmt.Errorf("sqlstore: add phone: %w", store.ErrLimitReached)
 	}
 	if err != nil {
 		return store.Phone{}, wrap("add phone", err)
@@ -286,7 +286,7 @@ func (s *Store) CreateLabel(ctx context.Context, l store.Label, max int) (store.
 			}
 			if n >= max {
 				limited = true
-				return store.ErrLimit
+				return store.ErrLimitReached
 			}
 		}
 		now := micros(s.stamp())
@@ -299,7 +299,7 @@ func (s *Store) CreateLabel(ctx context.Context, l store.Label, max int) (store.
 		return nil
 	})
 	if limited {
-		return store.Label{}, fmt.Errorf("sqlstore: create label: %w", store.ErrLimit)
+		return store.Label{}, fmt.Errorf("sqlstore: create label: %w", store.ErrLimitReached)
 	}
 	if err != nil {
 		return store.Label{}, wrap("create label", err)

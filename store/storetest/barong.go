@@ -160,7 +160,7 @@ func testPhones(t *testing.T, s store.Store) {
 		}
 	}
 	_, err = s.AddPhone(ctx, store.Phone{UserID: "p1", Number: "+31612345671"}, 3)
-	wantErr(t, "AddPhone(over cap)", err, store.ErrLimit)
+	wantErr(t, "AddPhone(over cap)", err, store.ErrLimitReached)
 	if ps, _ := s.Phones(ctx, "p1"); len(ps) != 3 || ps[0].Number != "+31612345678" {
 		t.Fatalf("Phones = %+v", ps)
 	}
@@ -192,7 +192,7 @@ func testPhoneCapParallel(t *testing.T, s store.Store) {
 			ok.Add(1)
 			return nil
 		}
-		if errors.Is(err, store.ErrLimit) {
+		if errors.Is(err, store.ErrLimitReached) {
 			return nil
 		}
 		return err
@@ -219,7 +219,7 @@ func testLabels(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	_, err = s.CreateLabel(ctx, store.Label{UserID: "l1", Key: "third", Value: "x", Scope: store.ScopePublic}, 2)
-	wantErr(t, "CreateLabel(over cap)", err, store.ErrLimit)
+	wantErr(t, "CreateLabel(over cap)", err, store.ErrLimitReached)
 	_, err = s.CreateLabel(ctx, store.Label{UserID: "nobody", Key: "k", Value: "v", Scope: store.ScopePublic}, 2)
 	wantErr(t, "CreateLabel(no user)", err, store.ErrNotFound)
 	_, err = s.PutLabel(ctx, store.Label{UserID: "nobody", Key: "k", Value: "v", Scope: store.ScopePrivate})

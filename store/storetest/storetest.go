@@ -57,6 +57,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListUsers", testListUsers},
 		{"CountActivities", testCountActivities},
 		{"UsersByLabel", testUsersByLabel},
+		{"AccountSettings", testAccountSettings},
+		{"AccountSettingsConcurrentCap", testAccountSettingsConcurrentCap},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

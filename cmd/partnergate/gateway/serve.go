@@ -37,6 +37,7 @@ import (
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/photos"
+	kvsettings "partnergate/core/settings"
 	"partnergate/core/tokens"
 	"partnergate/methods/account"
 	"partnergate/methods/admin"
@@ -318,7 +319,18 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
+	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher, Activity: m.activity,
+		Settings: &kvsettings.Service{Store: m.store},
+		// The frontend page the seed's clients open with the link's token.
+		ResetURL: func() string {
+			switch {
+			case c.PublicURL != "":
+				return strings.TrimRight(c.PublicURL, "/") + "/reset-password"
+			case m.ln != nil:
+				return "http://" + m.Addr() + "/reset-password"
+			}
+			return ""
+		}}
 	if err := reg.Register(accountSvc, accountSvc.Methods()...); err != nil {
 		return err
 	}

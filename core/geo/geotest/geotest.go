@@ -30,6 +30,12 @@ func Write(path string, places map[string]geo.Place) error {
 			"country":   mmdbtype.Map{"iso_code": mmdbtype.String(p.Country)},
 			"continent": mmdbtype.Map{"code": mmdbtype.String(p.Continent)},
 		}
+		if p.CountryName != "" {
+			rec["country"] = mmdbtype.Map{"iso_code": mmdbtype.String(p.Country), "names": mmdbtype.Map{"en": mmdbtype.String(p.CountryName)}}
+		}
+		if p.Lat != 0 || p.Lon != 0 {
+			rec["location"] = mmdbtype.Map{"latitude": mmdbtype.Float64(p.Lat), "longitude": mmdbtype.Float64(p.Lon)}
+		}
 		if p.City != "" {
 			rec["city"] = mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String(p.City)}}
 		}
