@@ -46,6 +46,13 @@ var trailed = map[string][3]string{
 	"password.change_failed":      {"password", "change", store.ResultFailed},
 	"session.ended":               {"session", "logout", store.ResultSucceed},
 	"code.failed":                 {"code", "verify", store.ResultFailed},
+	// Seed 003.
+	"password.changed":        {"password", "change", store.ResultSucceed},
+	"password.check_failed":   {"password", "check", store.ResultFailed},
+	"password.reset_with_key": {"password", "reset", store.ResultSucceed},
+	"account_key.set":         {"account", "account_key", store.ResultSucceed},
+	"session.device_revoked":  {"session", "device_revoke", store.ResultSucceed},
+	"session.device_updated":  {"session", "device_update", store.ResultSucceed},
 	// The password was right; the second factor was missing or wrong.
 	"login.second_factor_required": {"session", "login", store.ResultDenied},
 	"login.second_factor_failed":   {"session", "login", store.ResultFailed},
