@@ -60,6 +60,12 @@ const (
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
 	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
 
+	// The admin console (GET /console/).
+	ConsoleCSRF      Code = 2450 // a console call without the session's CSRF token, or with a wrong one
+	ConsoleMethod    Code = 2451 // the console route forwards admin.* and identity.sessions.delete only
+	ConsoleCrossSite Code = 2452 // a console call from another origin (Origin or Sec-Fetch-Site)
+	ConsoleSignedOut Code = 2453 // a console call without the session cookie
+
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
 	EmailInvalid Code = 3002
@@ -101,6 +107,11 @@ var messages = map[Code]string{
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",
 	RefreshTokenReused:  "Refresh token already used; the session was ended.",
+
+	ConsoleCSRF:      "Console request refused: CSRF token missing or wrong.",
+	ConsoleMethod:    "Method not available from the console.",
+	ConsoleCrossSite: "Console request refused: not from the console's origin.",
+	ConsoleSignedOut: "Not signed in to the console.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

@@ -31,6 +31,8 @@ type Config struct {
 	LogLevel      string
 	PprofAddr     string
 	MetricsToken  string
+	// Console serves the admin console at /console/ (always on in dev mode).
+	Console bool
 
 	TrustedProxies []netip.Prefix
 	Limits         rpc.Limits
@@ -94,6 +96,11 @@ func settings() []setting {
 		{"PARTNERGATE_DEV", "dev", "false", "dev mode: outbox readable by dev.outbox.list; loopback only", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Dev = b
+			return err
+		}},
+		{"PARTNERGATE_CONSOLE", "console", "false", "serve the admin console at /console/ (on in dev mode whatever this says)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Console = b
 			return err
 		}},
 		{"PARTNERGATE_LOG_LEVEL", "log-level", "info", "debug, info, warn, error or disabled", str(func(c *Config) *string { return &c.LogLevel })},
