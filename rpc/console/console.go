@@ -192,9 +192,13 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, http.StatusBadRequest, fault.Errorf(fault.Invalid, "Send {\"email\", \"password\", \"otp_code\"} as JSON."))
 		return
 	}
-	params := map[string]string{"email": p.Email, "password": p.Password}
-	if p.OTPCode != "" {
-		params["otp_code"] = p.OTPCode
+	// Empty members are left out, so the method's own "required" check
+	// names the missing field.
+	params := map[string]string{}
+	for k, v := range map[string]string{"email": p.Email, "password": p.Password, "otp_code": p.OTPCode} {
+		if v != "" {
+			params[k] = v
+		}
 	}
 	res, err := h.call(r, "", "identity.sessions.create", params)
 	if err != nil {

@@ -23,8 +23,12 @@ function unwrap(body) {
   // answers JSON-RPC, whose result is the envelope.
   if (body && body.jsonrpc === '2.0') {
     if (body.error) {
-      const detail = typeof body.error.data === 'string' ? ': ' + body.error.data : '';
-      throw new CallError(body.error.code, body.error.message + detail, {});
+      const data = typeof body.error.data === 'string' ? body.error.data : '';
+      // Invalid params name their field ("field email: required"): shown
+      // next to that field like a method's own field errors.
+      const m = /^field ([A-Za-z0-9_.]+): (.+)$/.exec(data);
+      const fields = m ? { [m[1]]: m[2] } : {};
+      throw new CallError(body.error.code, body.error.message + (data ? ': ' + data : ''), fields);
     }
     body = body.result;
   }

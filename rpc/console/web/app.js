@@ -98,7 +98,7 @@ async function route() {
   } catch (err) {
     if (api.SIGNED_OUT.has(err.code)) { signInPage('Your session has ended. Sign in again.'); return; }
     show(page.title, el('h1', {}, page.title), el('p', { class: 'form-error', role: 'alert' },
-      err.message + (err.code > 0 ? ' (code ' + err.code + ')' : '')));
+      err.message + (err.code ? ' (code ' + err.code + ')' : '')));
   }
 }
 

@@ -64,7 +64,7 @@ export function showError(form, err) {
     if (input) { input.setAttribute('aria-invalid', 'true'); first = first || input; }
   }
   const box = form.querySelector('.form-error');
-  if (box) box.textContent = err.message + (err.code > 0 ? ' (code ' + err.code + ')' : '') + (extra.length ? ' — ' + extra.join('; ') : '');
+  if (box) box.textContent = err.message + (err.code ? ' (code ' + err.code + ')' : '') + (extra.length ? ' — ' + extra.join('; ') : '');
   (first || box || form).focus?.();
 }
 
