@@ -53,6 +53,10 @@ type Config struct {
 	LogOut         io.Writer
 	Limits         Limits
 	TrustedProxies []netip.Prefix
+	// Audit, when set, is told of every admitted call once it has run:
+	// its params as received and its outcome code (0, an envelope code,
+	// or a JSON-RPC code). It decides itself what to record.
+	Audit func(ctx context.Context, m *Method, c *Caller, params []byte, code int)
 }
 
 // Handler serves POST /rpc (JSON-RPC 2.0, single calls and batches) and the
@@ -389,6 +393,18 @@ func (x *exchange) dispatch(req request, start time.Time) (env *Envelope, perr *
 		return &e, nil
 	}
 
+	if audit := x.h.cfg.Audit; audit != nil {
+		defer func() {
+			code := 0
+			switch {
+			case perr != nil:
+				code = perr.Code
+			case env != nil:
+				code = env.Error.Code
+			}
+			audit(x.r.Context(), m, x.caller, params, code)
+		}()
+	}
 	st := &callState{m: m, params: params}
 	if perr, cause := x.invoke(st); perr != nil {
 		x.finish(m, "", perr.Code, start, cause)

@@ -54,6 +54,13 @@ type Method struct {
 	// touch no state (system.ping), never a default.
 	RateClass string
 	Doc       string
+	// Routes are the REST routes the method stands for, "VERB /path"
+	// (Barong's permission rows match these); nil derives them from the
+	// name by METHODS.md's rule (core/access.RoutesOf).
+	Routes []string
+	// OpensSession marks the methods that start a session (a login):
+	// blocklogin restrictions refuse these and only these.
+	OpensSession bool
 	// Positional lists the params members in their natural order when the
 	// method also accepts params as an array; nil refuses arrays.
 	Positional []string

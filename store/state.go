@@ -216,6 +216,7 @@ type State interface {
 	UserSnapshots
 	RefreshFamilies
 	Revocations
+	AccessVersions
 }
 
 // RefreshFamily is one chain of rotating refresh tokens (core/tokens): a
@@ -271,4 +272,14 @@ type Revocations interface {
 	RevocationVersion(ctx context.Context) (int64, error)
 	// RevokedSessions returns the live ids and the version they are of.
 	RevokedSessions(ctx context.Context) (version int64, ids []string, err error)
+}
+
+// AccessVersions is the version of the roles, permissions and restrictions
+// every gateway holds in memory: a change to them moves it on, and each
+// gateway reloads them when it sees it move (core/access).
+type AccessVersions interface {
+	// AccessVersion returns the version; 0 when it was never moved.
+	AccessVersion(ctx context.Context) (int64, error)
+	// BumpAccessVersion moves the version on and returns the new one.
+	BumpAccessVersion(ctx context.Context) (int64, error)
 }

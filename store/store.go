@@ -60,6 +60,9 @@ type User struct {
 	IsNew bool
 	// Lang is an ISO 639-1 code; codes and links go out in it.
 	Lang string
+	// TOTP is true while two-factor authentication is enabled (store.TOTPs
+	// sets it; UpdateUser and CreateUser ignore it). Every login checks it.
+	TOTP bool
 
 	// Identifiers is filled by the reads that return a whole user.
 	Identifiers []Identifier
@@ -202,6 +205,9 @@ type Store interface {
 	Outbox
 	SigningKeys
 	Activities
+	Access
+	UserLister
+	TOTPs
 
 	// CreateUser writes the user, identifiers and credential atomically.
 	// ErrAlreadyExists if any identifier is taken (compared on Norm).

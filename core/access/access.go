@@ -128,21 +128,41 @@ func (l *Limiter) Allow(ctx context.Context, class string, c *rpc.Caller) error 
 	return nil
 }
 
-// Gate implements rpc.Gate: each method's declared Access decides which
-// credential kinds may call it. A kind the gate does not know is refused,
-// so a new credential is denied everywhere until its rule is written here.
+// Gate implements rpc.Gate: the restrictions first, for every call; then
+// each method's declared Access decides which credential kinds may call
+// it, and for users the permission rows of their role (Policy) whether
+// they may. A kind the gate does not know is refused, so a new credential
+// is denied everywhere until its rule is written here.
 type Gate struct {
 	Roles *Roles
+	// Policy holds the permission rows and restrictions; nil keeps the
+	// rule before them: any user calls session methods, role "admin" every
+	// admin method.
+	Policy *Policy
+	// TwoFactor, when set, must say a user's 2FA is on before the user may
+	// call an admin method (SECURITY: admins must have 2FA).
+	TwoFactor TwoFactor
 }
 
-// Admit refuses the call with Unauthenticated (no credential) or Forbidden.
+// TwoFactor tells whether a user has 2FA on.
+type TwoFactor interface {
+	Enabled(ctx context.Context, userID string) (bool, error)
+}
+
+// Admit refuses the call with Unauthenticated (no credential), Forbidden,
+// a restriction's code, or TwoFactorRequired.
 func (g *Gate) Admit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
+	if g.Policy != nil {
+		if err := g.Policy.Restricted(m, c.IP); err != nil {
+			return err
+		}
+	}
 	switch m.Access {
 	case rpc.Public:
 		return nil
 	case rpc.SessionUser:
 		if c.Kind == rpc.CallerUser {
-			return nil
+			return g.permit(ctx, m, c)
 		}
 	case rpc.PartnerScope:
 		if c.Kind == rpc.CallerPartner {
@@ -154,13 +174,17 @@ func (g *Gate) Admit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
 			return fault.New(fault.Forbidden)
 		}
 	case rpc.AdminPermission:
-		if c.Kind == rpc.CallerUser && g.Roles != nil {
-			ok, err := g.Roles.Permits(ctx, c, m.Permission)
-			if err != nil {
-				return err
-			}
-			if ok {
-				return nil
+		switch c.Kind {
+		case rpc.CallerUser:
+			return g.permit(ctx, m, c)
+		case rpc.CallerPartner:
+			// Server to server, acting as itself and always audited
+			// (Policy.Audit): only a scope naming admin grants admin
+			// methods, never "*".
+			for _, s := range c.Scopes {
+				if s != "*" && ScopeGrants(s, m.Name) {
+					return nil
+				}
 			}
 			return fault.New(fault.Forbidden)
 		}
@@ -173,6 +197,47 @@ func (g *Gate) Admit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
 	return fault.New(fault.Forbidden)
 }
 
+// permit decides a user's call by its role's rows.
+func (g *Gate) permit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
+	if g.Policy == nil {
+		if m.Access == rpc.SessionUser {
+			return nil
+		}
+		if g.Roles == nil {
+			return fault.New(fault.Forbidden)
+		}
+		ok, err := g.Roles.Permits(ctx, c, m.Permission)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fault.New(fault.Forbidden)
+		}
+		return nil
+	}
+	role, err := g.Roles.Role(ctx, c)
+	if err != nil {
+		return err
+	}
+	if role == "" || !g.Policy.Allows(role, m) {
+		if m.Access == rpc.AdminPermission {
+			g.Policy.record(ctx, c, m, "admin", nil, int(fault.Forbidden))
+		}
+		return fault.New(fault.Forbidden)
+	}
+	if m.Access == rpc.AdminPermission && g.TwoFactor != nil {
+		on, err := g.TwoFactor.Enabled(ctx, c.UserID)
+		if err != nil {
+			return err
+		}
+		if !on {
+			g.Policy.record(ctx, c, m, "admin", nil, int(fault.TwoFactorRequired))
+			return fault.New(fault.TwoFactorRequired)
+		}
+	}
+	return nil
+}
+
 // ScopeGrants reports whether a partner scope covers a method name: "*"
 // covers all, "auth" covers "auth.*", "admin.users" covers "admin.users.*".
 func ScopeGrants(scope, method string) bool {
@@ -180,24 +245,39 @@ func ScopeGrants(scope, method string) bool {
 		(strings.HasPrefix(method, scope) && method[len(scope)] == '.')
 }
 
-// Roles answers permission checks from the user's stored role. The role is
-// read per admin call, so a grant or revoke takes effect at once.
+// Roles reads a user's role from the store (through the per-process user
+// copy, so a session check costs no round trip).
 type Roles struct {
 	Store store.Store
 }
 
-// Permits reports whether the caller's role grants permission. "admin"
-// grants every permission; no other role grants any yet.
-func (r *Roles) Permits(ctx context.Context, c *rpc.Caller, permission string) (bool, error) {
+// Role sets and returns the caller's role, "member" when the user has none
+// and "" when the user no longer exists.
+func (r *Roles) Role(ctx context.Context, c *rpc.Caller) (string, error) {
 	u, err := r.Store.UserByID(ctx, c.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		c.Role = ""
+		return "", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("access: read role: %w", err)
+		return "", core.StoreError("access: read role", err)
 	}
 	c.Role = u.Role
-	return u.Role == "admin", nil
+	if c.Role == "" {
+		c.Role = MemberRole
+	}
+	return c.Role, nil
+}
+
+// Permits reports whether the caller's role grants permission, by the rule
+// before permission rows: "admin" grants every permission, no other role
+// any. Used only by a gate without a Policy.
+func (r *Roles) Permits(ctx context.Context, c *rpc.Caller, permission string) (bool, error) {
+	role, err := r.Role(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	return role == "admin", nil
 }
 
 // Bind implements the transport's Bind hook: it hands the core the caller

@@ -373,8 +373,12 @@ func TestRolesPermits(t *testing.T) {
 		if ok != tt.want {
 			t.Fatalf("Permits with role %q = %v, want %v", tt.role, ok, tt.want)
 		}
-		if c.Role != tt.role {
-			t.Fatalf("caller role %q, want %q", c.Role, tt.role)
+		want := tt.role
+		if want == "" {
+			want = access.MemberRole
+		}
+		if c.Role != want {
+			t.Fatalf("caller role %q, want %q", c.Role, want)
 		}
 	}
 

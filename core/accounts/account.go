@@ -81,6 +81,10 @@ type Service struct {
 	Activity *activity.Recorder
 	Now      func() time.Time
 	Log      zerolog.Logger
+
+	// SecondFactor checks the code of a user with 2FA on (core/otp). A
+	// login of such a user fails closed while it is unset.
+	SecondFactor SecondFactor
 }
 
 func (s *Service) now() time.Time {
@@ -199,11 +203,14 @@ type Login struct {
 	// Key is the partner key making the check, if any: its failures count
 	// against the key's budget (Throttle.KeyFailures).
 	Key string
+	// Code is the second-factor code (TOTP or recovery code); required,
+	// after a correct password, when the user has 2FA on, ignored when not.
+	Code string
 }
 
 // LogIn is what every dialect that opens a session calls: the password
-// check, then the account's state (LoginState). A second factor belongs
-// here, once, so that no dialect is a bypass.
+// check and the second factor (CheckPassword), then the account's state
+// (LoginState).
 func (s *Service) LogIn(ctx context.Context, l Login) (store.User, error) {
 	u, err := s.CheckPassword(ctx, l)
 	if err != nil {
@@ -216,10 +223,13 @@ func (s *Service) LogIn(ctx context.Context, l Login) (store.User, error) {
 }
 
 // CheckPassword is every login's core: throttles, the argon2id verify (a
-// dummy one for unknown users), failure counting and the user's state, in an
-// order that tells an attacker nothing. Unknown user and wrong password are
-// the same fault.WrongCredentials; a disabled user is revealed only after a
-// correct password.
+// dummy one for unknown users), failure counting, the second factor and the
+// user's state, in an order that tells an attacker nothing. Unknown user and
+// wrong password are the same fault.WrongCredentials; whether 2FA is on
+// (fault.OTPRequired, OTPInvalid for l.Code) and a disabled user are
+// revealed only after a correct password. Every path that logs a user in
+// by password, in any namespace, goes through here, so once 2FA is on no
+// dialect is a bypass.
 func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error) {
 	// Admission to hashing comes first, before any store round trip and any
 	// per-user work, so an overloaded hasher refuses at once and alike for
@@ -298,6 +308,11 @@ func (s *Service) CheckPassword(ctx context.Context, l Login) (store.User, error
 				s.Log.Warn().Err(err).Str("user", u.ID).Msg("rehash password")
 			}
 		}
+	}
+	// The password was right, so its counter is clear; code guesses count
+	// against a counter of their own (AdmitGuess).
+	if err := s.RequireSecondFactor(ctx, u, l.Code); err != nil {
+		return store.User{}, err
 	}
 	if u.State == store.StateDisabled {
 		return store.User{}, fault.New(fault.UserDisabled)

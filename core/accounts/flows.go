@@ -303,14 +303,35 @@ func (s *Service) ResendFor(ctx context.Context, purpose, token string) error {
 
 // FinishRecovery checks the code of a recovery token and returns the user,
 // whose channel the code went to is thereby verified. fault.CodeInvalid for
-// a wrong code, fault.NotFound for an unknown or used token.
+// a wrong code, fault.NotFound for an unknown or used token. It proves the
+// channel only: a flow that hands out a session on it calls RecoverSession,
+// which also asks a 2FA user for the second factor.
 func (s *Service) FinishRecovery(ctx context.Context, token, code string) (store.User, error) {
+	return s.finishRecovery(ctx, token, code, nil)
+}
+
+// RecoverSession is FinishRecovery for flows that log the user in: a user
+// with 2FA on must also give a second-factor code (fault.OTPRequired,
+// OTPInvalid), checked once the recovery code is known to match and before
+// it is used up, so a missing or mistyped second code can be sent again
+// with the same recovery code. Asking only after a matching recovery code
+// keeps whether 2FA is on from anyone who merely started a recovery.
+func (s *Service) RecoverSession(ctx context.Context, token, code, otpCode string) (store.User, error) {
+	return s.finishRecovery(ctx, token, code, &otpCode)
+}
+
+func (s *Service) finishRecovery(ctx context.Context, token, code string, otpCode *string) (store.User, error) {
 	tk, err := s.Codes.Ticket(ctx, codes.Recovery, token)
 	if err != nil {
 		return store.User{}, err
 	}
 	if tk.Decoy {
 		return store.User{}, fault.New(fault.CodeInvalid)
+	}
+	if otpCode != nil {
+		if err := s.recoverySecondFactor(ctx, tk, code, *otpCode); err != nil {
+			return store.User{}, err
+		}
 	}
 	if err := s.Codes.Check(ctx, codes.Recovery, tk.Target, code); err != nil {
 		return store.User{}, err
@@ -329,6 +350,10 @@ func (s *Service) FinishRecovery(ctx context.Context, token, code string) (store
 		// the account back clean, so nothing set before it logs in again.
 		if err := s.Store.ClaimIdentifier(ctx, u.ID, id.Kind); err != nil {
 			return store.User{}, core.StoreError("accounts: claim identifier", err)
+		}
+		// The squatter's second factor goes with the rest.
+		if err := s.Store.DisableTOTP(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.User{}, core.StoreError("accounts: drop claimed 2FA", err)
 		}
 		if _, err := s.EndUserSessions(ctx, u.ID, ""); err != nil {
 			return store.User{}, err

@@ -55,10 +55,29 @@ const (
 	ReferralUnknown  Code = 2100 // identity.users.create: refid names no user
 	BasicMalformed   Code = 2200 // seed 003: an Authorization: Basic header that RFC 7617 does not allow
 
+	// Seed 002's admin side: roles, permissions, restrictions (2160-2199).
+	Restricted          Code = 2160 // a blacklist restriction matches the caller's address, country or continent
+	Maintenance         Code = 2161 // a maintenance restriction is on and the caller is not whitelisted
+	LoginRestricted     Code = 2162 // a blocklogin restriction refuses new sessions from the caller's address
+	RoleUnknown         Code = 2163 // the role named is not one of the configured roles
+	RoleAboveOwn        Code = 2164 // the caller may not give a role ranked above its own, or change a user ranked above it
+	RestrictionInvalid  Code = 2165 // a restriction's value does not fit its scope (bad IP, CIDR, country or continent code)
+	GeoUnavailable      Code = 2166 // a country or continent restriction without a GeoIP database (PARTNERGATE_GEOIP_DB)
+	RestrictionLocksOut Code = 2167 // the restriction would refuse the admin making it (whitelist the admin's address first)
+	TwoFactorRequired   Code = 2168 // admin.* needs the caller's 2FA on
+
 	// Seed 004 and access JWTs.
 	AccessTokenInvalid  Code = 2301 // access JWT malformed, badly signed, expired, for another audience or of an ended session
 	RefreshTokenInvalid Code = 2302 // refresh token unknown, expired or of an ended session
 	RefreshTokenReused  Code = 2303 // a refresh token was presented again: its session is ended
+
+	// Two-factor authentication (core/otp), every namespace.
+	OTPRequired       Code = 2120 // 2FA is on and no code was given
+	OTPInvalid        Code = 2121 // the code is wrong, of a used step, or a used recovery code
+	OTPMalformed      Code = 2122 // the code is neither 6 digits nor a recovery code
+	OTPNotEnabled     Code = 2123 // verify/disable while 2FA is off
+	OTPAlreadyEnabled Code = 2124 // generate/enable while 2FA is on
+	OTPNotGenerated   Code = 2125 // enable before generate_qrcode
 
 	// The admin console (GET /console/).
 	ConsoleCSRF      Code = 2450 // a console call without the session's CSRF token, or with a wrong one
@@ -104,9 +123,26 @@ var messages = map[Code]string{
 	ReferralUnknown:  "Referral does not exist.",
 	BasicMalformed:   "Basic credentials malformed.",
 
+	Restricted:          "Access restricted.",
+	Maintenance:         "Service under maintenance.",
+	LoginRestricted:     "Login restricted.",
+	RoleUnknown:         "Role does not exist.",
+	RoleAboveOwn:        "Role above your own.",
+	RestrictionInvalid:  "Restriction value invalid for its scope.",
+	GeoUnavailable:      "No GeoIP database configured: country and continent restrictions cannot be checked.",
+	RestrictionLocksOut: "Restriction would lock you out.",
+	TwoFactorRequired:   "Two-factor authentication must be on for admin calls.",
+
 	AccessTokenInvalid:  "Access token invalid or expired.",
 	RefreshTokenInvalid: "Refresh token invalid or expired.",
 	RefreshTokenReused:  "Refresh token already used; the session was ended.",
+
+	OTPRequired:       "Two-factor code required.",
+	OTPInvalid:        "Two-factor code is wrong or already used.",
+	OTPMalformed:      "Two-factor code must be 6 digits or a recovery code.",
+	OTPNotEnabled:     "Two-factor authentication is not enabled.",
+	OTPAlreadyEnabled: "Two-factor authentication is already enabled.",
+	OTPNotGenerated:   "No two-factor secret yet: generate a QR code first.",
 
 	ConsoleCSRF:      "Console request refused: CSRF token missing or wrong.",
 	ConsoleMethod:    "Method not available from the console.",

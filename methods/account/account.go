@@ -24,9 +24,9 @@ type Service struct {
 // Methods declares the namespace for the registry.
 func (s *Service) Methods() []rpc.Method {
 	return []rpc.Method{
-		{Name: "account.login", Go: "Login", Access: rpc.Public, RateClass: "login",
-			Doc: "Checks a login (email or phone) and password and returns an access JWT, a refresh token and the session id."},
-		{Name: "account.refresh", Go: "Refresh", Access: rpc.Public, RateClass: "login",
+		{Name: "account.login", Go: "Login", Access: rpc.Public, RateClass: "login", OpensSession: true,
+			Doc: "Checks a login (email or phone) and password (otpCode when 2FA is on) and returns an access JWT, a refresh token and the session id."},
+		{Name: "account.refresh", Go: "Refresh", Access: rpc.Public, RateClass: "login", OpensSession: true,
 			Doc: "Exchanges a refresh token, once, for a new access JWT and refresh token."},
 		{Name: "account.logout", Go: "Logout", Access: rpc.Public, RateClass: "default",
 			Doc: "Ends the session of a refresh token: its refresh tokens and access JWTs stop working."},
@@ -43,7 +43,7 @@ func shape(p tokens.Pair) accountwire.Tokens {
 func (s *Service) Login(r *http.Request, p *accountwire.LoginParams, res *accountwire.Tokens) error {
 	ctx := r.Context()
 	kind, norm := accounts.ParseLogin(p.Login)
-	u, err := s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
+	u, err := s.Accounts.LogIn(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP, Code: p.OTPCode})
 	if err != nil {
 		return err
 	}

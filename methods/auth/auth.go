@@ -25,8 +25,8 @@ func (s *Service) Methods() []rpc.Method {
 			Positional: []string{"email", "password", "firstName", "lastName"},
 			Doc:        "Registers a user by email and password and returns its id."},
 		{Name: "auth.getUserByEmailAndPassword", Go: "GetUserByEmailAndPassword", Access: rpc.PartnerScope, RateClass: "login",
-			Positional: []string{"email", "password"},
-			Doc:        "Checks an email and password and returns the user."},
+			Positional: []string{"email", "password", "otpCode"},
+			Doc:        "Checks an email and password (otpCode when 2FA is on) and returns the user."},
 	}
 }
 
@@ -46,7 +46,7 @@ func (s *Service) RegisterUser(r *http.Request, p *authwire.RegisterUserParams, 
 // password through the same core as every login, throttles included.
 func (s *Service) GetUserByEmailAndPassword(r *http.Request, p *authwire.GetUserParams, res *authwire.GetUserResult) error {
 	ctx := r.Context()
-	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password}
+	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, Code: p.OTPCode}
 	// A partner's socket address is its backend, shared by all its users:
 	// counting failures per IP there would let one user's typos back off a
 	// whole partner. Partners are rate-limited per key instead, and their

@@ -46,7 +46,7 @@ func UID(id string) string {
 // Present is Barong's user object for u.
 func Present(u store.User, p store.Profile) barongwire.User {
 	out := barongwire.User{
-		UID: UID(u.ID), Role: u.Role, State: "pending", Data: p.Params,
+		UID: UID(u.ID), Role: u.Role, State: "pending", Data: p.Params, OTP: u.TOTP,
 		CreatedAt: u.Created.UTC(), UpdatedAt: u.Updated.UTC(),
 	}
 	if out.Role == "" {

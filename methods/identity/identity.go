@@ -28,7 +28,7 @@ type Service struct {
 // Methods declares the namespace for the registry.
 func (s *Service) Methods() []rpc.Method {
 	return []rpc.Method{
-		{Name: "identity.sessions.create", Go: "SessionsCreate", Access: rpc.Public, RateClass: "login",
+		{Name: "identity.sessions.create", Go: "SessionsCreate", Access: rpc.Public, RateClass: "login", OpensSession: true,
 			Doc: "Starts a session by email and password (otp_code when 2FA is on); returns Barong's user object and a bearer token."},
 		{Name: "identity.sessions.delete", Go: "SessionsDelete", Access: rpc.SessionUser, RateClass: rpc.NoLimit, Positional: []string{},
 			Doc: "Ends the current session."},
@@ -53,6 +53,9 @@ var sessionKeys = map[fault.Code]string{
 	fault.EmailNotVerified: "identity.session.not_active",
 	fault.NotVerified:      "identity.session.not_active",
 	fault.Invalid:          "identity.session.invalid_login_params",
+	fault.OTPRequired:      "identity.session.missing_otp",
+	fault.OTPInvalid:       "identity.session.invalid_otp",
+	fault.OTPMalformed:     "identity.session.invalid_otp",
 }
 
 var userKeys = map[fault.Code]string{
@@ -69,7 +72,7 @@ var userKeys = map[fault.Code]string{
 func (s *Service) SessionsCreate(r *http.Request, p *identitywire.SessionCreateParams, res *identitywire.Session) error {
 	ctx := r.Context()
 	c := rpc.CallerFrom(ctx)
-	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP}
+	login := accounts.Login{Kind: store.KindEmail, Norm: accounts.EmailLogin(p.Email), Password: p.Password, IP: c.IP, Code: p.OTPCode}
 	u, err := s.Accounts.LogIn(ctx, login)
 	if err != nil {
 		return barong.Err(err, sessionKeys)

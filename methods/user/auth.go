@@ -21,17 +21,17 @@ func (a *Auth) Methods() []rpc.Method {
 	return []rpc.Method{
 		{Name: "user.auth.registration", Go: "Registration", Access: rpc.Public, RateClass: "register",
 			Doc: "Registers a user by email and/or phone and sends a code to each; returns the user id."},
-		{Name: "user.auth.verify", Go: "Verify", Access: rpc.Public, RateClass: "code",
+		{Name: "user.auth.verify", Go: "Verify", Access: rpc.Public, RateClass: "code", OpensSession: true,
 			Doc: "Checks registration codes (user_id with email_code/phone_code) or, with a session, the code of a changed email or phone; returns the user and a session."},
 		{Name: "user.auth.resend", Go: "Resend", Access: rpc.Public, RateClass: "code",
 			Doc: "Sends a code again: registration (user_id, type), recovery_token, deletion_token, or with a session the pending change."},
-		{Name: "user.auth.login", Go: "Login", Access: rpc.Public, RateClass: "login", Positional: []string{"login", "password"},
-			Doc: "Logs in by email, phone or username and password; returns the user and a session."},
+		{Name: "user.auth.login", Go: "Login", Access: rpc.Public, RateClass: "login", OpensSession: true, Positional: []string{"login", "password", "otp_code"},
+			Doc: "Logs in by email, phone or username and password (otp_code when 2FA is on); returns the user and a session."},
 		{Name: "user.auth.check", Go: "Check", Access: rpc.SessionUser, RateClass: rpc.NoLimit,
 			Doc: "Returns the user of the current session, or the state that stops it."},
 		{Name: "user.auth.recovery", Go: "Recovery", Access: rpc.Public, RateClass: "code", Positional: []string{"login"},
 			Doc: "Sends an access recovery code; returns the recovery token and the channel used."},
-		{Name: "user.auth.recovery_done", Go: "RecoveryDone", Access: rpc.Public, RateClass: "code", Positional: []string{"token", "code"},
+		{Name: "user.auth.recovery_done", Go: "RecoveryDone", Access: rpc.Public, RateClass: "code", OpensSession: true, Positional: []string{"token", "code"},
 			Doc: "Completes recovery with the token and code; returns the user and a session."},
 		{Name: "user.auth.delete", Go: "Delete", Access: rpc.SessionUser, RateClass: "code",
 			Doc: "Requests deletion of the own account: sends a confirmation code."},
@@ -92,6 +92,11 @@ func (a *Auth) Verify(r *http.Request, p *userwire.VerifyParams, res **userwire.
 	}
 	u, err := a.Accounts.Verify(ctx, p.UserID, map[string]string{store.KindEmail: p.EmailCode, store.KindPhone: p.PhoneCode})
 	if err != nil {
+		return err
+	}
+	// The codes proved the channels (that stands); the session they come
+	// with needs the second factor too once the user has turned it on.
+	if err := a.Accounts.RequireSecondFactor(ctx, u, p.OTPCode); err != nil {
 		return err
 	}
 	return a.logIn(r, u, res)
@@ -155,7 +160,7 @@ func (a *Auth) Resend(r *http.Request, p *userwire.ResendParams, res *bool) erro
 func (a *Auth) Login(r *http.Request, p *userwire.LoginParams, res **userwire.Object) error {
 	ctx := r.Context()
 	kind, norm := accounts.ParseLogin(p.Login)
-	u, err := a.Accounts.CheckPassword(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP})
+	u, err := a.Accounts.CheckPassword(ctx, accounts.Login{Kind: kind, Norm: norm, Password: p.Password, IP: rpc.CallerFrom(ctx).IP, Code: p.OTPCode})
 	if err != nil {
 		return err
 	}
@@ -187,7 +192,7 @@ func (a *Auth) Recovery(r *http.Request, p *userwire.RecoveryParams, res *userwi
 
 // RecoveryDone is user.auth.recovery_done.
 func (a *Auth) RecoveryDone(r *http.Request, p *userwire.RecoveryDoneParams, res **userwire.Object) error {
-	u, err := a.Accounts.FinishRecovery(r.Context(), p.Token, p.Code)
+	u, err := a.Accounts.RecoverSession(r.Context(), p.Token, p.Code, p.OTPCode)
 	if err != nil {
 		return err
 	}

@@ -213,3 +213,35 @@ func (k *KV) RevokedSessions(ctx context.Context) (int64, []string, error) {
 	v, _ := ver.Int64()
 	return v, ids.Val(), nil
 }
+
+// accessVerKey holds the version of the access table (roles, permissions,
+// restrictions). It has a TTL like every key; if it lapses the version
+// reads 0, which differs from what gateways hold, so they reload: losing
+// it costs a reload, never a missed change.
+func (k *KV) accessVerKey() string { return k.prefix + "{access}:ver" }
+
+// accessVerTTL is renewed at every bump.
+const accessVerTTL = 90 * 24 * time.Hour
+
+// AccessVersion implements store.AccessVersions.
+func (k *KV) AccessVersion(ctx context.Context) (int64, error) {
+	v, err := k.client.Get(ctx, k.accessVerKey()).Int64()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	return v, wrap("access version", err)
+}
+
+// BumpAccessVersion implements store.AccessVersions.
+func (k *KV) BumpAccessVersion(ctx context.Context) (int64, error) {
+	var incr *redis.IntCmd
+	_, err := k.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		incr = p.Incr(ctx, k.accessVerKey())
+		p.Expire(ctx, k.accessVerKey(), accessVerTTL)
+		return nil
+	})
+	if err != nil {
+		return 0, wrap("bump access version", err)
+	}
+	return incr.Val(), nil
+}

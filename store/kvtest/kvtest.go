@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Backend) {
 		{"UserSnapshots", testUserSnapshots},
 		{"RefreshFamilies", testRefreshFamilies},
 		{"Revocations", testRevocations},
+		{"AccessVersions", testAccessVersions},
 		{"UserDrops", testUserDrops},
 	}
 	for _, tc := range tests {

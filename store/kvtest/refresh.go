@@ -109,3 +109,19 @@ func testRevocations(t *testing.T, e *env) {
 		t.Fatalf("after a and b lapsed: %v, want [c]", ids)
 	}
 }
+
+func testAccessVersions(t *testing.T, e *env) {
+	ctx := t.Context()
+	if v, err := e.s.AccessVersion(ctx); err != nil || v != 0 {
+		t.Fatalf("fresh access version = %d, %v", v, err)
+	}
+	v1, err := e.s.BumpAccessVersion(ctx)
+	must(t, err)
+	v2, err := e.s.BumpAccessVersion(ctx)
+	must(t, err)
+	got, err := e.s.AccessVersion(ctx)
+	must(t, err)
+	if v1 == 0 || v2 <= v1 || got != v2 {
+		t.Fatalf("bumps %d then %d, read %d", v1, v2, got)
+	}
+}

@@ -60,6 +60,7 @@ var (
 	// statement and hence a single snapshot. Callers append the WHERE.
 	selectUserSQL = "SELECT u.id, u.created_at, u.updated_at, u." + strings.Join(userCols, ", u.") +
 		", i.kind AS i_kind, i.value AS i_value, i.norm AS i_norm, i.verified AS i_verified" +
+		totpEnabledCol +
 		" FROM users u LEFT JOIN identifiers i ON i.user_id = u.id "
 	selectProfileSQL = "SELECT " + strings.Join(profileCols, ", ") + " FROM users WHERE id = ?"
 )
@@ -73,6 +74,7 @@ type userRow struct {
 	Role      string `db:"role"`
 	IsNew     bool   `db:"is_new"`
 	Lang      string `db:"lang"`
+	TOTP      bool   `db:"totp"`
 
 	IKind     sql.NullString `db:"i_kind"`
 	IValue    sql.NullString `db:"i_value"`
@@ -89,6 +91,7 @@ func (r *userRow) user() store.User {
 		Role:    r.Role,
 		IsNew:   r.IsNew,
 		Lang:    r.Lang,
+		TOTP:    r.TOTP,
 	}
 }
 

@@ -49,7 +49,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutboxDelivery", testOutboxDelivery},
 		{"CountUsers", testCountUsers},
 		{"SigningKeys", testSigningKeys},
+		{"Access", testAccess},
+		{"ListUsers", testListUsers},
 		{"Activities", testActivities},
+		{"TOTP", testTOTP},
+		{"TOTPParallel", testTOTPParallel},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -27,6 +27,7 @@ import (
 	"partnergate/core/events"
 	"partnergate/core/geo"
 	"partnergate/core/keyring"
+	"partnergate/core/otp"
 	"partnergate/core/partners"
 	"partnergate/core/password"
 	"partnergate/core/tokens"
@@ -34,6 +35,7 @@ import (
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
+	"partnergate/methods/resource"
 	"partnergate/methods/system"
 	"partnergate/methods/user"
 	"partnergate/rpc"
@@ -72,6 +74,7 @@ type Main struct {
 	revoked    *tokens.Revocations
 	geo        *geo.DB
 	activity   *activity.Recorder
+	policy     *access.Policy
 }
 
 // kv returns the Redis state under the configured key prefix.
@@ -242,6 +245,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Codes:    &codes.Service{KV: kvs, Ring: m.ring, Deliver: outbox, Policy: codes.DefaultPolicy},
 	}
 	m.accounts = accounts
+	// The second factor (core/otp): every password login checks it once a
+	// user turns it on; its guesses count on the login failure counters.
+	secondFactor := &otp.Service{Store: m.store, Ring: m.ring, Guard: accounts, Sessions: accounts, Log: m.Log}
+	accounts.SecondFactor = secondFactor
 	ps := partners.New(m.store, kvs, m.ring, nil)
 
 	m.revoked = &tokens.Revocations{KV: kvs, Log: m.Log}
@@ -271,6 +278,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ident := &identity.Service{Accounts: accounts, Release: version, Commit: commit}
 	if err := reg.Register(ident, ident.Methods()...); err != nil {
+		return err
+	}
+	otpSvc := &resource.OTP{Accounts: accounts, OTP: secondFactor}
+	if err := reg.Register(otpSvc, otpSvc.Methods()...); err != nil {
 		return err
 	}
 	accountSvc := &account.Service{Accounts: accounts, Tokens: refresher}
@@ -303,10 +314,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	roles := &access.Roles{Store: m.store}
+	m.policy = &access.Policy{Store: m.store, KV: kvs, Methods: reg.Methods, Geo: m.geo, Activity: m.activity, Log: m.Log}
+	if err := m.policy.Load(ctx); err != nil {
+		return fmt.Errorf("access table: %w", err)
+	}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
 		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
-		Gate:           &access.Gate{Roles: roles},
+		Gate:           &access.Gate{Roles: roles, Policy: m.policy},
+		Audit:          m.policy.Audit,
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
 		Log:            m.Log,
@@ -439,6 +455,8 @@ func (m *Main) Serve(ctx context.Context) error {
 	// The revocation list polls until the process ends, so an ended
 	// session's JWTs stop here within a second or two.
 	go m.revoked.Run(dctx)
+	// The access table follows every gateway's changes the same way.
+	go m.policy.Run(dctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.ln) }()
 	if m.pprof != nil {

@@ -7,6 +7,9 @@ package accountwire
 type LoginParams struct {
 	Login    string `json:"login" rpc:"required,max=254"`
 	Password string `json:"password" rpc:"required,max=1024"`
+	// OTPCode is not in the seed: the 2FA code (6 digits or a recovery
+	// code), required once the user turned 2FA on.
+	OTPCode string `json:"otpCode" rpc:"max=64"`
 }
 
 // Tokens is what account.login and account.refresh return, with the seed's

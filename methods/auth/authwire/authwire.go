@@ -26,6 +26,9 @@ type RegisterUserResult struct {
 type GetUserParams struct {
 	Email    string `json:"email" rpc:"required,max=254"`
 	Password string `json:"password" rpc:"required,max=1024"`
+	// OTPCode is not in the seed: the 2FA code (6 digits or a recovery
+	// code), required once the user turned 2FA on.
+	OTPCode string `json:"otpCode" rpc:"max=64"`
 }
 
 // GetUserResult is seed 001's data.

@@ -18,7 +18,7 @@ type SessionCreateParams struct {
 	Email           string `json:"email" rpc:"required,max=254"`
 	Password        string `json:"password" rpc:"required,max=1024"`
 	CaptchaResponse string `json:"captcha_response" rpc:"max=4096"`
-	OTPCode         string `json:"otp_code" rpc:"max=16"`
+	OTPCode         string `json:"otp_code" rpc:"max=64"`
 }
 
 // User is Barong's user object, shared by seed 002's namespaces.

@@ -22,6 +22,9 @@ type VerifyParams struct {
 	EmailCode string `json:"email_code" rpc:"max=16"`
 	PhoneCode string `json:"phone_code" rpc:"max=16"`
 	Code      string `json:"code" rpc:"max=16"`
+	// OTPCode is not in the seed: a 2FA user's code, needed for the
+	// session the registration form hands out.
+	OTPCode string `json:"otp_code" rpc:"max=64"`
 }
 
 // ResendParams is user.auth.resend's request, in its four forms.
@@ -36,6 +39,9 @@ type ResendParams struct {
 type LoginParams struct {
 	Login    string `json:"login" rpc:"required,max=254"`
 	Password string `json:"password" rpc:"required,max=1024"`
+	// OTPCode is not in the seed: the 2FA code (6 digits or a recovery
+	// code), required once the user turned 2FA on.
+	OTPCode string `json:"otp_code" rpc:"max=64"`
 }
 
 // Empty is the params of methods that take none.
@@ -56,6 +62,9 @@ type RecoveryResult struct {
 type RecoveryDoneParams struct {
 	Token string `json:"token" rpc:"required,max=128"`
 	Code  string `json:"code" rpc:"required,max=16"`
+	// OTPCode is not in the seed: a 2FA user's code, checked after the
+	// recovery code matched and before the session is handed out.
+	OTPCode string `json:"otp_code" rpc:"max=64"`
 }
 
 // DeleteResult is the deletion token and the channel of the code.
