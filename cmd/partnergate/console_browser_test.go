@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"partnergate/core/fault"
-	"partnergate/internal/testkit"
 	"partnergate/rpc/console"
 )
 
@@ -195,11 +195,14 @@ func consoleCookie(t *testing.T, ctx context.Context) *network.Cookie {
 
 func TestConsoleBrowserSignIn(t *testing.T) {
 	ctx := browser(t)
-	g := testkit.MustRunMain(t)
-	id, _ := g.RegisterUser(t, "root@example.com", strongPassword)
+	clk := &otpClock{t: time.Now()}
+	g := withOTPClock(t, clk, nil)
+	id, tok := g.RegisterUser(t, "root@example.com", strongPassword)
 	if err := g.Store().SetUserRole(context.Background(), id, "admin"); err != nil {
 		t.Fatal(err)
 	}
+	// Admins have 2FA.
+	app, _, _ := enrolOTP(t, g, clk, tok)
 	sh := newShots(t)
 
 	crun(t, ctx, "open the console", chromedp.Navigate(g.URL+"/console/"), chromedp.WaitVisible(chromedp.CSS(`#signin-title`)))
@@ -241,9 +244,22 @@ func TestConsoleBrowserSignIn(t *testing.T) {
 		t.Fatal("a cookie after a wrong password")
 	}
 
+	// The right password without the code: the method asks for it.
 	eval[any](t, ctx, `document.querySelector('input[name=password]').value = '', null`)
-	crun(t, ctx, "sign in",
+	crun(t, ctx, "no code",
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), strongPassword),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
+	waitText(t, ctx, `.form-error`, "code "+strconv.Itoa(int(fault.OTPRequired)))
+	crun(t, ctx, "a wrong code",
+		chromedp.SendKeys(chromedp.CSS(`input[name=otp_code]`), app.wrong()),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
+	waitText(t, ctx, `.form-error`, "code "+strconv.Itoa(int(fault.OTPInvalid)))
+	if consoleCookie(t, ctx) != nil {
+		t.Fatal("a cookie without the right code")
+	}
+	eval[any](t, ctx, `document.querySelector('input[name=otp_code]').value = '', null`)
+	crun(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.CSS(`input[name=otp_code]`), app.fresh()),
 		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
 	waitText(t, ctx, `#who`, "root@example.com")
 	sh.take(ctx, "overview")
