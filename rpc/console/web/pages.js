@@ -1,3 +1,326 @@
 // The console's pages. Each one names the methods it needs (needs), where
-// it lives (#/path), and how it draws itself (draw returns nodes).
-export const pages = [];
+// it lives (#/path), and how it draws itself (draw returns nodes). A page
+// whose methods the gateway does not serve is not offered (app.js).
+import * as api from './api.js';
+import { el, field, showError, clearErrors, values, confirmDialog, say, fmtTime } from './dom.js';
+import { barChart } from './chart.js';
+
+// ---- shared pieces --------------------------------------------------------
+
+function formError() { return el('p', { class: 'form-error', role: 'alert', tabindex: '-1' }); }
+
+/** A table of rows with the given [key, heading, render?] columns. */
+function table(caption, rows, columns) {
+  if (!rows || rows.length === 0) return el('p', { class: 'muted' }, caption + ': none.');
+  return el('table', {},
+    el('caption', {}, caption),
+    el('thead', {}, el('tr', {}, columns.map(([, h]) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, rows.map((r) => el('tr', {}, columns.map(([k, , render]) =>
+      el('td', {}, render ? render(r[k], r) : cell(r[k])))))));
+}
+
+function cell(v) {
+  if (v === null || v === undefined || v === '') return '';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return fmtTime(v);
+  return String(v);
+}
+
+/** A definition list of an object's scalar members. */
+function props(obj, skip) {
+  return el('dl', { class: 'props' }, Object.entries(obj || {})
+    .filter(([k, v]) => !(skip || []).includes(k) && (v === null || typeof v !== 'object'))
+    .flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, cell(v))]));
+}
+
+/** The rows of a list answer: an array, or the first array member of an object. */
+function rowsOf(data) {
+  if (Array.isArray(data)) return data;
+  if (data && typeof data === 'object') {
+    for (const v of Object.values(data)) if (Array.isArray(v)) return v;
+  }
+  return [];
+}
+
+/** Shows the audited result of an action under a heading. */
+function resultBox(ok, text) {
+  return el('div', { class: ok ? 'result' : 'result failed', role: 'status' }, text);
+}
+
+/** Runs one confirmed admin action and reports what the gateway answered. */
+async function act(box, title, text, label, method, params, after) {
+  if (!(await confirmDialog(title, text, label))) return;
+  try {
+    const data = await api.call(method, params);
+    box.replaceChildren(resultBox(true, method + ' done: ' + summary(data)));
+    say(title + ': done.');
+    if (after) await after(data);
+  } catch (err) {
+    box.replaceChildren(resultBox(false, method + ' refused: ' + err.message + ' (code ' + err.code + ')'));
+  }
+}
+
+function summary(data) {
+  if (data === true || data === null || data === undefined) return 'ok';
+  if (typeof data !== 'object') return String(data);
+  const keep = ['uid', 'email', 'role', 'state', 'level', 'otp', 'id', 'key', 'value', 'updated_at'];
+  return keep.filter((k) => k in data).map((k) => k + '=' + cell(data[k])).join(', ') || 'ok';
+}
+
+/** Unix seconds of a date input's value (UTC midnight), or undefined. */
+function unix(date) {
+  if (!date) return undefined;
+  const t = Date.parse(date + 'T00:00:00Z');
+  return isNaN(t) ? undefined : Math.floor(t / 1000);
+}
+
+// ---- users ----------------------------------------------------------------
+
+const STATES = [['', 'any'], ['active', 'active'], ['pending', 'pending'], ['banned', 'banned'], ['locked', 'locked'], ['deleted', 'deleted']];
+
+async function usersPage(args, ctx) {
+  const form = el('form', { class: 'panel grid', 'aria-label': 'Find users', role: 'search', novalidate: true },
+    field('Email', 'email', { type: 'text', autocomplete: 'off' }),
+    field('UID', 'uid', { type: 'text', autocomplete: 'off', placeholder: 'ID…' }),
+    field('Role', 'role', { type: 'text', autocomplete: 'off' }),
+    field('State', 'state', { tag: 'select', options: STATES }),
+    field('Level', 'level', { type: 'number', min: 0, max: 9, inputmode: 'numeric' }),
+    field('Created from', 'from', { type: 'date' }),
+    field('Created before', 'to', { type: 'date' }),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Search'), el('button', { type: 'reset', class: 'secondary' }, 'Clear')),
+    formError());
+  const results = el('div', { 'aria-live': 'polite' });
+  let cursors = [];
+
+  async function load(before) {
+    clearErrors(form);
+    const v = values(form);
+    const params = { limit: 25 };
+    for (const k of ['email', 'uid', 'role', 'state']) if (v[k]) params[k] = v[k];
+    if (v.level) params.level = Number(v.level);
+    if (v.from || v.to) {
+      params.range = 'created';
+      if (v.from) params.from = unix(v.from);
+      if (v.to) params.to = unix(v.to);
+    }
+    if (before) params.before = before;
+    let data;
+    try {
+      data = await api.call('admin.users.list', params);
+    } catch (err) {
+      if (api.SIGNED_OUT.has(err.code)) throw err;
+      showError(form, err);
+      return;
+    }
+    const rows = rowsOf(data);
+    const next = data && !Array.isArray(data) ? (data.next || data.next_cursor || data.before) : (rows.length === params.limit ? rows[rows.length - 1].uid : '');
+    results.replaceChildren(
+      table('Users', rows, [
+        ['uid', 'UID', (u) => el('a', { href: '#/user/' + encodeURIComponent(u) }, u)],
+        ['email', 'Email'], ['role', 'Role'], ['level', 'Level'], ['state', 'State'], ['otp', '2FA'], ['created_at', 'Created'],
+      ]),
+      el('div', { class: 'pager' },
+        el('button', { type: 'button', class: 'secondary', disabled: cursors.length === 0, onclick: () => { cursors.pop(); load(cursors[cursors.length - 1]); } }, 'Newer'),
+        el('button', { type: 'button', class: 'secondary', disabled: !next, onclick: () => { cursors.push(next); load(next); } }, 'Older'),
+        el('span', { class: 'muted' }, rows.length + ' shown')));
+  }
+  form.addEventListener('submit', (e) => { e.preventDefault(); cursors = []; load(); });
+  form.addEventListener('reset', () => setTimeout(() => { cursors = []; load(); }));
+  await load();
+  return [el('h1', {}, 'Users'), form, results];
+}
+
+async function userPage(args, ctx) {
+  const uid = args[0] || '';
+  const u = await api.call('admin.users.get', { uid });
+  const box = el('div', { 'aria-live': 'polite' });
+  const reload = () => ctx.route();
+  const banned = u.state === 'banned';
+  const actions = el('div', { class: 'actions' });
+  if (api.has('admin.users.update')) {
+    actions.append(el('button', {
+      type: 'button', class: banned ? '' : 'danger', id: 'ban',
+      onclick: () => act(box, banned ? 'Unban ' + u.email : 'Ban ' + u.email,
+        banned ? 'The user will be able to sign in again.' : 'The user is banned and every session of theirs ends now.',
+        banned ? 'Unban' : 'Ban', 'admin.users.update', { uid, state: banned ? 'active' : 'banned' }, reload),
+    }, banned ? 'Unban' : 'Ban'));
+    if (u.otp) {
+      actions.append(el('button', {
+        type: 'button', class: 'secondary', id: 'otp-off',
+        onclick: () => act(box, 'Turn 2FA off for ' + u.email, 'The user signs in with the password alone until they enable 2FA again.',
+          'Turn 2FA off', 'admin.users.update', { uid, otp: false }, reload),
+      }, 'Turn 2FA off'));
+    }
+  }
+  const out = [el('h1', {}, u.email || uid), el('p', { class: 'muted' }, uid), actions, box];
+
+  if (api.has('admin.users.role')) {
+    const roleForm = el('form', { class: 'panel grid', 'aria-label': 'Change role', novalidate: true },
+      field('Role', 'role', { type: 'text', value: u.role || '', required: true }),
+      el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Change role')), formError());
+    roleForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const role = values(roleForm).role || '';
+      if (!(await confirmDialog('Change role', 'Give ' + (u.email || uid) + ' the role ' + role + '?', 'Change role'))) return;
+      try {
+        const data = await api.call('admin.users.role', { uid, role });
+        box.replaceChildren(resultBox(true, 'admin.users.role done: ' + summary(data)));
+        await reload();
+      } catch (err) { showError(roleForm, err); }
+    });
+    out.push(el('h2', {}, 'Role'), roleForm);
+  }
+
+  out.push(el('h2', {}, 'Account'), el('div', { class: 'panel' }, props(u, ['data'])));
+  for (const p of [].concat(u.profiles || u.profile || [])) out.push(el('h2', {}, 'Profile'), el('div', { class: 'panel' }, props(p)));
+  out.push(el('h2', {}, 'Labels'), table('Labels', u.labels, [['key', 'Key'], ['value', 'Value'], ['scope', 'Scope'], ['updated_at', 'Updated']]));
+  if (api.has('admin.users.labels.create')) out.push(labelForm(uid, reload));
+  out.push(el('h2', {}, 'Phones'), table('Phones', u.phones, [['country', 'Country'], ['number', 'Number'], ['validated_at', 'Verified']]));
+  out.push(el('h2', {}, 'Documents'), table('Documents', u.documents, [['doc_type', 'Type'], ['doc_number', 'Number'], ['doc_expire', 'Expires'], ['upload', 'File', (v) => v && v.url ? el('img', { src: v.url, alt: 'Document scan', width: 160 }) : cell(v)], ['created_at', 'Uploaded']]));
+  if (u.api_keys) out.push(el('h2', {}, 'API keys'), table('API keys', u.api_keys, [['kid', 'Key id'], ['algorithm', 'Algorithm'], ['scope', 'Scope'], ['state', 'State'], ['created_at', 'Created']]));
+  if (u.sessions) out.push(el('h2', {}, 'Sessions'), table('Sessions', u.sessions, [['user_agent', 'Device'], ['user_ip', 'IP'], ['created_at', 'Started'], ['expires_at', 'Expires']]));
+  if (api.has('admin.activities.list')) {
+    let acts = [];
+    try { acts = rowsOf(await api.call('admin.activities.list', { uid, limit: 50 })); } catch (err) { acts = []; out.push(el('p', { class: 'form-error' }, err.message)); }
+    out.push(el('h2', {}, 'Activity'), table('Activity', acts, [['created_at', 'When'], ['topic', 'Topic'], ['action', 'Action'], ['result', 'Result'], ['user_ip', 'IP'], ['user_agent', 'Device']]));
+  }
+  return out;
+}
+
+function labelForm(uid, reload) {
+  const f = el('form', { class: 'panel grid', 'aria-label': 'Add or change a label', novalidate: true },
+    field('Key', 'key', { type: 'text', required: true }),
+    field('Value', 'value', { type: 'text', required: true }),
+    field('Scope', 'scope', { tag: 'select', options: [['private', 'private'], ['public', 'public']] }),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Save label')), formError());
+  f.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const v = values(f);
+    if (!(await confirmDialog('Save label', 'Set label ' + (v.key || '') + ' = ' + (v.value || '') + '?', 'Save'))) return;
+    try { await api.call('admin.users.labels.create', Object.assign({ uid }, v)); await reload(); } catch (err) { showError(f, err); }
+  });
+  return f;
+}
+
+// ---- permissions and restrictions ----------------------------------------
+
+/**
+ * A list-create-edit-delete page over admin.<what>.*: the rows, a form
+ * that creates (or, with a row picked, updates) one, and delete per row.
+ */
+function crudPage(what, title, fields, columns) {
+  return async function draw(args, ctx) {
+    const rows = rowsOf(await api.call('admin.' + what + '.list', { limit: 100 }));
+    const box = el('div', { 'aria-live': 'polite' });
+    let editing = null;
+    const idInput = el('input', { type: 'hidden', name: 'id' });
+    const submit = el('button', { type: 'submit' }, 'Create');
+    const form = el('form', { class: 'panel grid', 'aria-label': title + ': create or edit', novalidate: true, id: what + '-form' },
+      idInput, fields.map((f) => field(...f)),
+      el('div', { class: 'actions' }, submit, el('button', { type: 'button', class: 'secondary', onclick: () => pick(null) }, 'New')),
+      formError());
+    function pick(row) {
+      editing = row;
+      clearErrors(form);
+      form.reset();
+      idInput.value = row ? row.id : '';
+      for (const [, name] of fields) if (row && row[name] !== undefined && form.elements[name]) form.elements[name].value = row[name];
+      submit.textContent = row ? 'Save #' + row.id : 'Create';
+      if (row) form.elements[fields[0][1]].focus();
+    }
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const v = values(form);
+      delete v.id;
+      for (const [, name, attrs] of fields) if (attrs && attrs.type === 'number' && v[name] !== undefined) v[name] = Number(v[name]);
+      const method = 'admin.' + what + (editing ? '.update' : '.create');
+      if (editing) v.id = editing.id;
+      try {
+        const data = await api.call(method, v);
+        say(method + ' done.');
+        await ctx.route();
+        const b = document.querySelector('[data-result="' + what + '"]');
+        if (b) b.replaceChildren(resultBox(true, method + ' done: ' + JSON.stringify(data)));
+      } catch (err) {
+        if (api.SIGNED_OUT.has(err.code)) throw err;
+        showError(form, err);
+      }
+    });
+    const cols = columns.concat([['id', 'Actions', (id, row) => el('span', { class: 'actions' },
+      api.has('admin.' + what + '.update') ? el('button', { type: 'button', class: 'secondary', 'aria-label': 'Edit #' + id, onclick: () => pick(row) }, 'Edit') : null,
+      api.has('admin.' + what + '.delete') ? el('button', {
+        type: 'button', class: 'danger', 'aria-label': 'Delete #' + id,
+        onclick: () => act(box, 'Delete #' + id, 'Delete this row of ' + title.toLowerCase() + '?', 'Delete', 'admin.' + what + '.delete', { id }, () => ctx.route()),
+      }, 'Delete') : null)]]);
+    box.setAttribute('data-result', what);
+    return [el('h1', {}, title), api.has('admin.' + what + '.create') ? form : null, box, table(title, rows, cols)];
+  };
+}
+
+const permissionsPage = crudPage('permissions', 'Permissions', [
+  ['Role', 'role', { type: 'text', required: true }],
+  ['Verb', 'verb', { tag: 'select', options: [['', 'choose'], ['ALL', 'ALL'], ['GET', 'GET'], ['POST', 'POST'], ['PUT', 'PUT'], ['DELETE', 'DELETE']] }],
+  ['Path', 'path', { type: 'text', required: true, placeholder: '/admin/users' }],
+  ['Action', 'action', { tag: 'select', options: [['', 'choose'], ['ACCEPT', 'ACCEPT'], ['DROP', 'DROP'], ['AUDIT', 'AUDIT']] }],
+  ['Topic', 'topic', { type: 'text' }, 'for AUDIT rows'],
+], [['id', '#'], ['role', 'Role'], ['verb', 'Verb'], ['path', 'Path'], ['action', 'Action'], ['topic', 'Topic'], ['updated_at', 'Updated']]);
+
+const restrictionsPage = crudPage('restrictions', 'Restrictions', [
+  ['Category', 'category', { tag: 'select', options: [['', 'choose'], ['whitelist', 'whitelist'], ['blacklist', 'blacklist'], ['maintenance', 'maintenance'], ['blocklogin', 'blocklogin']] }],
+  ['Scope', 'scope', { tag: 'select', options: [['', 'choose'], ['ip', 'ip'], ['ip_subnet', 'ip_subnet'], ['country', 'country'], ['continent', 'continent'], ['all', 'all']] }],
+  ['Value', 'value', { type: 'text', required: true }, 'an IP, a CIDR, a country (ISO 3166) or a continent code'],
+  ['Code', 'code', { type: 'number', inputmode: 'numeric' }, 'HTTP code answered, e.g. 403'],
+  ['State', 'state', { tag: 'select', options: [['', 'choose'], ['enabled', 'enabled'], ['disabled', 'disabled']] }],
+], [['id', '#'], ['category', 'Category'], ['scope', 'Scope'], ['value', 'Value'], ['code', 'Code'], ['state', 'State'], ['updated_at', 'Updated']]);
+
+// ---- documents ------------------------------------------------------------
+
+async function documentsPage(args, ctx) {
+  const rows = rowsOf(await api.call('admin.users.documents.pending', { limit: 100 }));
+  return [el('h1', {}, 'Pending documents'),
+    table('Users waiting for document review', rows, [
+      ['uid', 'UID', (u) => el('a', { href: '#/user/' + encodeURIComponent(u) }, u)], ['email', 'Email'], ['level', 'Level'], ['state', 'State'], ['created_at', 'Since'],
+    ])];
+}
+
+// ---- metrics --------------------------------------------------------------
+
+/** Series of a metrics answer: name → [[label, value], …]. */
+function seriesOf(data) {
+  const out = [];
+  for (const [name, v] of Object.entries(data || {})) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const pts = Object.entries(v).filter(([, n]) => typeof n === 'number').sort(([a], [b]) => (a < b ? -1 : 1));
+      if (pts.length) out.push([name, pts]);
+    } else if (Array.isArray(v) && v.length && typeof v[0] === 'object') {
+      const pts = v.map((p) => [String(p.time ?? p.date ?? p.at ?? p.bucket ?? ''), Number(p.count ?? p.value ?? 0)]);
+      out.push([name, pts]);
+    }
+  }
+  return out;
+}
+
+async function metricsPage(args, ctx) {
+  const which = args[0] === '30d' ? '30d' : '24h';
+  const now = Math.floor(Date.now() / 1000);
+  const params = which === '30d' ? { period: 'day', from: now - 30 * 86400, to: now } : { period: 'hour', from: now - 86400, to: now };
+  const data = await api.call('admin.metrics', params);
+  const charts = seriesOf(data).map(([name, pts]) => barChart(name.replace(/_/g, ' '), pts));
+  const scalars = Object.entries(data || {}).filter(([, v]) => typeof v === 'number');
+  return [el('h1', {}, 'Metrics'),
+    el('nav', { 'aria-label': 'Period', class: 'pager' },
+      el('a', { href: '#/metrics/24h', 'aria-current': which === '24h' ? 'page' : undefined }, 'Last 24 hours, per hour'),
+      el('a', { href: '#/metrics/30d', 'aria-current': which === '30d' ? 'page' : undefined }, 'Last 30 days, per day')),
+    scalars.length ? el('div', { class: 'panel' }, props(Object.fromEntries(scalars))) : null,
+    charts.length ? charts : el('p', { class: 'muted' }, 'No series in the answer.')];
+}
+
+export const pages = [
+  { path: 'users', title: 'Users', nav: true, needs: ['admin.users.list'], draw: usersPage, doc: 'find users by email, uid, role, state, level or creation date' },
+  { path: 'user', title: 'User', nav: false, needs: ['admin.users.get'], draw: userPage, doc: 'one user' },
+  { path: 'documents', title: 'Documents', nav: true, needs: ['admin.users.documents.pending'], draw: documentsPage, doc: 'users waiting for document review' },
+  { path: 'permissions', title: 'Permissions', nav: true, needs: ['admin.permissions.list'], draw: permissionsPage, doc: 'which role may call which route' },
+  { path: 'restrictions', title: 'Restrictions', nav: true, needs: ['admin.restrictions.list'], draw: restrictionsPage, doc: 'addresses, countries and continents let in or kept out' },
+  { path: 'metrics', title: 'Metrics', nav: true, needs: ['admin.metrics'], draw: metricsPage, doc: 'signups and logins over time' },
+];
