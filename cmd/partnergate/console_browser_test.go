@@ -26,7 +26,8 @@ import (
 // missing browser fails them (.ci/run installs it).
 //
 // Screenshots of every page go to the test's artifact directory (go test
-// -artifacts -run TestConsoleBrowser ./cmd/partnergate keeps them) and, when
+// -artifacts -outputdir DIR -run TestConsoleBrowser ./cmd/partnergate keeps
+// them) and, when
 // PARTNERGATE_CONSOLE_SHOTS names a directory (docs/console from the
 // repository root for the docs), there too.
 
