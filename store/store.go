@@ -63,6 +63,12 @@ type User struct {
 	// TOTP is true while two-factor authentication is enabled (store.TOTPs
 	// sets it; UpdateUser and CreateUser ignore it). Every login checks it.
 	TOTP bool
+	// UID is Barong's user id ("ID" + 10 uppercase hex digits, unique),
+	// given at registration in every namespace; ReferralUID is the uid of
+	// the user who referred this one, or "". Both are set by CreateUser
+	// only: UpdateUser keeps them.
+	UID         string
+	ReferralUID string
 
 	// Identifiers is filled by the reads that return a whole user.
 	Identifiers []Identifier
@@ -202,6 +208,7 @@ type NewUser struct {
 // errors wrapping the sentinels above.
 type Store interface {
 	UserData
+	BarongStore
 	Outbox
 	SigningKeys
 	Activities

@@ -102,6 +102,30 @@ func TestSeed002Identity(t *testing.T) {
 				}
 			})
 
+			t.Run("uid is the user's own, and refid names a real user", func(t *testing.T) {
+				// The uid users.create showed is the one every later answer shows.
+				if s.UID == nu.UID || !regexp.MustCompile(`^ID[0-9A-F]{10}$`).MatchString(s.UID) {
+					t.Fatalf("uids %q %q", s.UID, nu.UID)
+				}
+				again := g.Call(t, "identity.sessions.create", map[string]string{"email": "eve@example.com", "password": strongPassword})
+				var a identitywire.Session
+				if err := json.Unmarshal(again.Data, &a); err != nil || a.UID != s.UID || a.ReferralUID != nil {
+					t.Fatalf("uid moved: %s", again.Data)
+				}
+				ref := g.Call(t, "identity.users.create", map[string]string{"email": "ref@example.com", "password": strongPassword, "refid": s.UID})
+				var ru identitywire.User
+				if err := json.Unmarshal(ref.Data, &ru); ref.Error.Status || err != nil || ru.ReferralUID == nil || *ru.ReferralUID != s.UID {
+					t.Fatalf("referred user: %+v %s", ref.Error, ref.Data)
+				}
+				// In one batch: a known refid is taken, an unknown one refused.
+				rs := g.Batch(t, "",
+					testkit.Req("identity.users.create", 1, map[string]string{"email": "ref2@example.com", "password": strongPassword, "refid": ru.UID}),
+					testkit.Req("identity.users.create", 2, map[string]string{"email": "ref3@example.com", "password": strongPassword, "refid": "ID0000000000"}))
+				if rs[0].Error.Status || rs[1].Error.Code != int(fault.ReferralUnknown) || rs[1].Error.Message != "identity.user.referral_doesnt_exist" {
+					t.Fatalf("batch: %+v / %+v", rs[0].Error, rs[1].Error)
+				}
+			})
+
 			t.Run("wrong password and unknown email answer alike with Barong's key", func(t *testing.T) {
 				wrong := g.Call(t, "identity.sessions.create", map[string]string{"email": "bea@example.com", "password": "not the password at all"})
 				unknown := g.Call(t, "identity.sessions.create", map[string]string{"email": "nobody@example.com", "password": "not the password at all"})

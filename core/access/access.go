@@ -139,14 +139,10 @@ type Gate struct {
 	// rule before them: any user calls session methods, role "admin" every
 	// admin method.
 	Policy *Policy
-	// TwoFactor, when set, must say a user's 2FA is on before the user may
-	// call an admin method (SECURITY: admins must have 2FA).
-	TwoFactor TwoFactor
-}
-
-// TwoFactor tells whether a user has 2FA on.
-type TwoFactor interface {
-	Enabled(ctx context.Context, userID string) (bool, error)
+	// AdminTwoFactor refuses admin methods to users whose 2FA is off
+	// (TwoFactorRequired). The flag is read with the user, from the
+	// per-process copy: no store read per call.
+	AdminTwoFactor bool
 }
 
 // Admit refuses the call with Unauthenticated (no credential), Forbidden,
@@ -215,22 +211,18 @@ func (g *Gate) permit(ctx context.Context, m *rpc.Method, c *rpc.Caller) error {
 		}
 		return nil
 	}
-	role, err := g.Roles.Role(ctx, c)
+	u, found, err := g.Roles.user(ctx, c)
 	if err != nil {
 		return err
 	}
-	if role == "" || !g.Policy.Allows(role, m) {
+	if !found || !g.Policy.Allows(c.Role, m) {
 		if m.Access == rpc.AdminPermission {
 			g.Policy.record(ctx, c, m, "admin", nil, int(fault.Forbidden))
 		}
 		return fault.New(fault.Forbidden)
 	}
-	if m.Access == rpc.AdminPermission && g.TwoFactor != nil {
-		on, err := g.TwoFactor.Enabled(ctx, c.UserID)
-		if err != nil {
-			return err
-		}
-		if !on {
+	if m.Access == rpc.AdminPermission && g.AdminTwoFactor {
+		if !u.TOTP {
 			g.Policy.record(ctx, c, m, "admin", nil, int(fault.TwoFactorRequired))
 			return fault.New(fault.TwoFactorRequired)
 		}
@@ -254,19 +246,25 @@ type Roles struct {
 // Role sets and returns the caller's role, "member" when the user has none
 // and "" when the user no longer exists.
 func (r *Roles) Role(ctx context.Context, c *rpc.Caller) (string, error) {
+	_, _, err := r.user(ctx, c)
+	return c.Role, err
+}
+
+// user reads the caller's user and sets c.Role from it.
+func (r *Roles) user(ctx context.Context, c *rpc.Caller) (store.User, bool, error) {
 	u, err := r.Store.UserByID(ctx, c.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		c.Role = ""
-		return "", nil
+		return store.User{}, false, nil
 	}
 	if err != nil {
-		return "", core.StoreError("access: read role", err)
+		return store.User{}, false, core.StoreError("access: read role", err)
 	}
 	c.Role = u.Role
 	if c.Role == "" {
 		c.Role = MemberRole
 	}
-	return c.Role, nil
+	return u, true, nil
 }
 
 // Permits reports whether the caller's role grants permission, by the rule

@@ -85,6 +85,9 @@ type Service struct {
 	// SecondFactor checks the code of a user with 2FA on (core/otp). A
 	// login of such a user fails closed while it is unset.
 	SecondFactor SecondFactor
+
+	// uids makes uids; nil is NewUID (tests make collisions with it).
+	uids func() (string, error)
 }
 
 func (s *Service) now() time.Time {
@@ -105,6 +108,9 @@ type Registration struct {
 	FirstName       string
 	LastName        string
 	Lang            string
+	// ReferralUID is the uid of the user who referred this one (seed 002's
+	// refid), already checked by the caller; "" for none.
+	ReferralUID string
 }
 
 // Register validates, hashes and stores a new user. It returns fault.Invalid
@@ -177,14 +183,34 @@ func (s *Service) Register(ctx context.Context, reg Registration) (store.User, e
 	if lang == "" {
 		lang = "en"
 	}
-	u := store.User{ID: id.String(), Created: now, Updated: now, State: store.StateActive, IsNew: true, Lang: lang}
+	u := store.User{ID: id.String(), Created: now, Updated: now, State: store.StateActive, IsNew: true, Lang: lang,
+		ReferralUID: reg.ReferralUID}
 	p := store.Profile{FirstName: reg.FirstName, LastName: reg.LastName, Sex: -1}
 	for i := range idents {
 		idents[i].UserID = u.ID
 	}
-	err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash})
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return store.User{}, fault.New(fault.AlreadyExists)
+	// Every user gets a Barong uid, whichever namespace registers it. A
+	// taken uid (the store only says "already exists") is told apart from a
+	// taken identifier by looking it up, and retried with a fresh one.
+	for attempt := 1; ; attempt++ {
+		newUID := NewUID
+		if s.uids != nil {
+			newUID = s.uids
+		}
+		if u.UID, err = newUID(); err != nil {
+			return store.User{}, err
+		}
+		err = s.Store.CreateUser(ctx, store.NewUser{User: u, Profile: p, Identifiers: idents, PasswordHash: hash})
+		if !errors.Is(err, store.ErrAlreadyExists) {
+			break
+		}
+		taken, lerr := s.uidTaken(ctx, u.UID)
+		if lerr != nil {
+			return store.User{}, lerr
+		}
+		if !taken || attempt == uidAttempts {
+			return store.User{}, fault.New(fault.AlreadyExists)
+		}
 	}
 	if err != nil {
 		return store.User{}, core.StoreError("accounts: create user", err)

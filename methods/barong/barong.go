@@ -30,13 +30,15 @@ func Err(err error, keys map[fault.Code]string) error {
 	return &out
 }
 
-// UID is Barong's ID + 10 uppercase hex digits, taken from the user's UUID
-// so that it is stable without a column of its own. The digits are the
-// UUID's last ten, its random part: the first ones of a UUIDv7 are its
-// timestamp, shared by users registered in the same quarter second. Forty
-// random bits are not unique at scale, which is why no lookup uses them yet.
-func UID(id string) string {
-	h := strings.ToUpper(strings.ReplaceAll(id, "-", ""))
+// UID is the user's Barong uid: the one the core gave it at registration
+// (store.User.UID). A user stored without one (made by a test fixture, not
+// by accounts.Register) is shown the uid the 0008 migration would have
+// given it, from its UUID's last ten hex digits.
+func UID(u store.User) string {
+	if u.UID != "" {
+		return u.UID
+	}
+	h := strings.ToUpper(strings.ReplaceAll(u.ID, "-", ""))
 	if len(h) < 10 {
 		return "ID" + h
 	}
@@ -46,8 +48,12 @@ func UID(id string) string {
 // Present is Barong's user object for u.
 func Present(u store.User, p store.Profile) barongwire.User {
 	out := barongwire.User{
-		UID: UID(u.ID), Role: u.Role, State: "pending", Data: p.Params, OTP: u.TOTP,
+		UID: UID(u), Role: u.Role, State: "pending", Data: p.Params, OTP: u.TOTP,
 		CreatedAt: u.Created.UTC(), UpdatedAt: u.Updated.UTC(),
+	}
+	if u.ReferralUID != "" {
+		ref := u.ReferralUID
+		out.ReferralUID = &ref
 	}
 	if out.Role == "" {
 		out.Role = "member"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -99,8 +98,6 @@ func (s *Service) SessionsDelete(r *http.Request, _ *identitywire.Empty, res *bo
 	return nil
 }
 
-var uidPattern = regexp.MustCompile(`^ID[0-9A-F]{10}$`)
-
 // UsersCreate is identity.users.create.
 // It answers the user object without a session: the email is unverified
 // and every dialect refuses a session until it is (accounts.LoginState).
@@ -114,17 +111,20 @@ func (s *Service) UsersCreate(r *http.Request, p *identitywire.UserCreateParams,
 		return err
 	}
 	if p.RefID != "" {
-		if !uidPattern.MatchString(p.RefID) {
+		if !accounts.ValidUID(p.RefID) {
 			e := fault.Field(fault.Invalid, "refid", "ID and 10 uppercase hex digits")
 			e.Message = "identity.user.invalid_referral_format"
 			return e
 		}
-		// No uid-to-user lookup exists yet (uids are derived, see uid), so
-		// no referral can be proven: deny by default rather than store an
-		// unchecked one.
-		return barong.Err(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
+		if _, err := s.Accounts.UserByUID(ctx, p.RefID); err != nil {
+			if fault.CodeOf(err) == fault.NotFound {
+				return barong.Err(fault.Field(fault.ReferralUnknown, "refid", "no such user"), userKeys)
+			}
+			return err
+		}
 	}
-	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang})
+	u, err := s.Accounts.Register(ctx, accounts.Registration{Email: p.Email, Password: p.Password, RequirePassword: true, Lang: p.Lang,
+		ReferralUID: p.RefID})
 	if err != nil {
 		return barong.Err(err, userKeys)
 	}

@@ -49,8 +49,10 @@ func profileArgs(p *store.Profile) []any {
 }
 
 var (
-	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, " + strings.Join(userCols, ", ") + ", " +
-		strings.Join(profileCols, ", ") + ") VALUES (?, ?, ?" + strings.Repeat(", ?", len(userCols)+len(profileCols)) + ")"
+	// uid and referral_uid are written at creation only (NULL when
+	// empty, so users made without one do not collide on '').
+	insertUserSQL = "INSERT INTO users (id, created_at, updated_at, uid, referral_uid, " + strings.Join(userCols, ", ") + ", " +
+		strings.Join(profileCols, ", ") + ") VALUES (?, ?, ?, ?, ?" + strings.Repeat(", ?", len(userCols)+len(profileCols)) + ")"
 	updateUserSQL = "UPDATE users SET updated_at = ?, " + strings.Join(userCols, " = ?, ") +
 		" = ? WHERE id = ?"
 	updateProfileSQL = "UPDATE users SET updated_at = ?, " + strings.Join(profileCols, " = ?, ") +
@@ -58,7 +60,7 @@ var (
 	// selectUserSQL returns one row per identifier (or one row with NULL
 	// identifier columns), so a user and its identifiers come from a single
 	// statement and hence a single snapshot. Callers append the WHERE.
-	selectUserSQL = "SELECT u.id, u.created_at, u.updated_at, u." + strings.Join(userCols, ", u.") +
+	selectUserSQL = "SELECT u.id, u.created_at, u.updated_at, COALESCE(u.uid, '') AS uid, COALESCE(u.referral_uid, '') AS referral_uid, u." + strings.Join(userCols, ", u.") +
 		", i.kind AS i_kind, i.value AS i_value, i.norm AS i_norm, i.verified AS i_verified" +
 		totpEnabledCol +
 		" FROM users u LEFT JOIN identifiers i ON i.user_id = u.id "
@@ -75,6 +77,8 @@ type userRow struct {
 	IsNew     bool   `db:"is_new"`
 	Lang      string `db:"lang"`
 	TOTP      bool   `db:"totp"`
+	UID       string `db:"uid"`
+	RefUID    string `db:"referral_uid"`
 
 	IKind     sql.NullString `db:"i_kind"`
 	IValue    sql.NullString `db:"i_value"`
@@ -92,6 +96,9 @@ func (r *userRow) user() store.User {
 		IsNew:   r.IsNew,
 		Lang:    r.Lang,
 		TOTP:    r.TOTP,
+
+		UID:         r.UID,
+		ReferralUID: r.RefUID,
 	}
 }
 
@@ -262,7 +269,7 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) error {
 		u.State = store.StateActive
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		args := append([]any{u.ID, micros(u.Created), micros(u.Updated)}, userArgs(&u)...)
+		args := append([]any{u.ID, micros(u.Created), micros(u.Updated), nullString(u.UID), nullString(u.ReferralUID)}, userArgs(&u)...)
 		args = append(args, profileArgs(&nu.Profile)...)
 		if _, err := tx.ExecContext(ctx, tx.Rebind(insertUserSQL), args...); err != nil {
 			return err
@@ -337,6 +344,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(u store.User)
 		nu.Created = old.Created
 		nu.Updated = s.stamp()
 		nu.Identifiers = old.Identifiers
+		nu.UID, nu.ReferralUID = old.UID, old.ReferralUID
 		args := append([]any{micros(nu.Updated)}, userArgs(&nu)...)
 		args = append(args, nu.ID)
 		if _, err := tx.ExecContext(ctx, tx.Rebind(updateUserSQL), args...); err != nil {

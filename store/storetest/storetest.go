@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		})
 	}
 	runUserData(t, newStore)
+	runBarong(t, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision stores

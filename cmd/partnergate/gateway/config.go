@@ -53,6 +53,8 @@ type Config struct {
 	SMTP                         delivery.SMTPConfig
 	Webhook                      delivery.WebhookConfig
 	SessionIdle, SessionAbsolute time.Duration
+	// AdminTwoFactor refuses admin.* to users whose 2FA is off.
+	AdminTwoFactor bool
 }
 
 // setting is one documented setting.
@@ -101,6 +103,11 @@ func settings() []setting {
 		{"PARTNERGATE_CONSOLE", "console", "false", "serve the admin console at /console/ (on in dev mode whatever this says)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Console = b
+			return err
+		}},
+		{"PARTNERGATE_ADMIN_REQUIRE_2FA", "admin-require-2fa", "true", "admin.* callers (users) must have 2FA on", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.AdminTwoFactor = b
 			return err
 		}},
 		{"PARTNERGATE_LOG_LEVEL", "log-level", "info", "debug, info, warn, error or disabled", str(func(c *Config) *string { return &c.LogLevel })},

@@ -321,7 +321,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
 		Auth:           &access.Authenticator{Partners: ps, Accounts: accounts, JWT: m.tokens},
-		Gate:           &access.Gate{Roles: roles, Policy: m.policy},
+		Gate:           &access.Gate{Roles: roles, Policy: m.policy, AdminTwoFactor: c.AdminTwoFactor},
 		Audit:          m.policy.Audit,
 		Limiter:        &access.Limiter{KV: kvs, Rates: c.Rates},
 		Bind:           access.Bind,
