@@ -293,9 +293,13 @@ function seriesOf(data) {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const pts = Object.entries(v).filter(([, n]) => typeof n === 'number').sort(([a], [b]) => (a < b ? -1 : 1));
       if (pts.length) out.push([name, pts]);
-    } else if (Array.isArray(v) && v.length && typeof v[0] === 'object') {
-      const pts = v.map((p) => [String(p.time ?? p.date ?? p.at ?? p.bucket ?? ''), Number(p.count ?? p.value ?? 0)]);
-      out.push([name, pts]);
+    } else if (Array.isArray(v) && v.length && v[0] && typeof v[0] === 'object') {
+      // Buckets: [{start, signups, successful_logins, …}] — one series per
+      // numeric member, labelled by the bucket's time.
+      const when = (b) => String(b.start ?? b.time ?? b.date ?? b.at ?? b.bucket ?? '');
+      for (const key of Object.keys(v[0]).filter((k) => typeof v[0][k] === 'number')) {
+        out.push([key, v.map((b) => [when(b), Number(b[key] || 0)])]);
+      }
     }
   }
   return out;
