@@ -542,3 +542,35 @@ func TestBatchLogsInOneWrite(t *testing.T) {
 		t.Fatalf("single call: %d writes in all", out.writes)
 	}
 }
+
+// TestAuditHook: the hook hears every admitted call once, after it ran,
+// with its params and outcome code; refused calls never reach it.
+func TestAuditHook(t *testing.T) {
+	reg := rpc.NewRegistry(prometheus.NewRegistry())
+	if err := reg.Register(arith{}, testMethods()...); err != nil {
+		t.Fatal(err)
+	}
+	type heard struct {
+		method, params string
+		code           int
+	}
+	var got []heard
+	h := rpc.NewHandler(rpc.Config{Registry: reg, Auth: headerAuth{}, Gate: idGate{}, Log: zerolog.Nop(),
+		Audit: func(_ context.Context, m *rpc.Method, _ *rpc.Caller, params []byte, code int) {
+			got = append(got, heard{m.Name, string(params), code})
+		}})
+	s := &testServer{h: h, reg: reg}
+	s.post(t, "/rpc", `[{"jsonrpc":"2.0","method":"echo","params":{"text":"hi"},"id":1},`+
+		`{"jsonrpc":"2.0","method":"fails","id":2},`+
+		`{"jsonrpc":"2.0","method":"echo","params":{"bogus":1},"id":3},`+
+		`{"jsonrpc":"2.0","method":"admin.users.list","id":4},`+
+		`{"jsonrpc":"2.0","method":"nosuch","id":5}]`, "X-Test-Caller", "user")
+	want := []heard{
+		{"echo", `{"text":"hi"}`, 0},
+		{"fails", "", int(fault.NotFound)},
+		{"echo", `{"bogus":1}`, rpc.CodeInvalidParams},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("heard %+v, want %+v", got, want)
+	}
+}

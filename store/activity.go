@@ -61,4 +61,7 @@ type Activities interface {
 	// Activities lists the entries f selects, newest first, at most
 	// f.Limit (which must be 1 to 1000).
 	Activities(ctx context.Context, f ActivityFilter) ([]Activity, error)
+	// CountActivities counts the entries f selects (Before and Limit
+	// ignored).
+	CountActivities(ctx context.Context, f ActivityFilter) (int64, error)
 }

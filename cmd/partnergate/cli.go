@@ -225,7 +225,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fs := flag.NewFlagSet("users grant", flag.ContinueOnError)
 	email := fs.String("email", "", "the user's email")
-	role := fs.String("role", "", `role to set ("admin"; empty removes the role)`)
+	role := fs.String("role", "", `role to set: one of the roles table's (superadmin bootstraps the first admin; empty or "member" removes the role)`)
 	m, err := openAdmin(ctx, fs, args[1:], getenv, stderr)
 	if err != nil {
 		return err
@@ -249,6 +249,24 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		// The grant writes through the same wrapper as the servers, so
 		// their copy of the user is cleared with it.
 		m.CacheUsersIn(k)
+	}
+	if *role == "member" {
+		*role = ""
+	}
+	if *role != "" {
+		roles, err := m.Store().Roles(ctx)
+		if err != nil {
+			return fmt.Errorf("read roles: %w", err)
+		}
+		known := false
+		var names []string
+		for _, r := range roles {
+			known = known || r.Name == *role
+			names = append(names, r.Name)
+		}
+		if !known {
+			return fmt.Errorf("--role %q: no such role (known: %s)", *role, strings.Join(names, ", "))
+		}
 	}
 	u, err := m.Store().UserByIdentifier(ctx, store.KindEmail, e.Norm)
 	if err != nil {

@@ -25,6 +25,7 @@ func TestCLI(t *testing.T) {
 		{name: "create without scopes", args: []string{"partners", "create", "--name", "x"}, code: 1, errHas: "scope"},
 		{name: "create with a bad scope", args: []string{"partners", "create", "--name", "x", "--scopes", "a b!"}, code: 1, errHas: "invalid scope"},
 		{name: "grant to nobody", args: []string{"users", "grant", "--email", "nobody@example.com", "--role", "admin"}, code: 1, errHas: "not found"},
+		{name: "grant an unknown role", args: []string{"users", "grant", "--email", "nobody@example.com", "--role", "wizard"}, code: 1, errHas: "no such role"},
 		{name: "product without a title", args: []string{"products", "add", "--id", "chess"}, code: 1, errHas: "title"},
 		{name: "product added", args: []string{"products", "add", "--id", "chess", "--title", "Chess", "--description", "Play chess."}, outHas: "product chess saved"},
 		{name: "keys rotate", args: []string{"keys", "rotate"}, outHas: "is current"},

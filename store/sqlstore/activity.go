@@ -60,6 +60,45 @@ func (s *Store) Activities(ctx context.Context, f store.ActivityFilter) ([]store
 	if f.Limit < 1 || f.Limit > 1000 {
 		return nil, fmt.Errorf("sqlstore: activities: limit %d outside 1..1000", f.Limit)
 	}
+	where, args := activityWhere(f)
+	q := `SELECT id, ` + activityCols + ` FROM activities`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []activityRow
+	if err := s.ro.SelectContext(ctx, &rows, s.ro.Rebind(q), args...); err != nil {
+		return nil, wrap("activities", err)
+	}
+	out := make([]store.Activity, len(rows))
+	for i, r := range rows {
+		out[i] = store.Activity{ID: r.ID, TargetID: r.TargetID, Actor: r.Actor, Category: r.Category,
+			Topic: r.Topic, Action: r.Action, Result: r.Result, IP: r.IP, Country: r.Country,
+			UserAgent: r.UserAgent, Data: r.Data, Created: fromMicros(r.CreatedAt)}
+		if r.UserID != nil {
+			out[i].UserID = *r.UserID
+		}
+	}
+	return out, nil
+}
+
+// CountActivities implements store.Activities.
+func (s *Store) CountActivities(ctx context.Context, f store.ActivityFilter) (int64, error) {
+	f.Before = 0
+	where, args := activityWhere(f)
+	q := `SELECT COUNT(*) FROM activities`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	var n int64
+	if err := s.ro.GetContext(ctx, &n, s.ro.Rebind(q), args...); err != nil {
+		return 0, wrap("count activities", err)
+	}
+	return n, nil
+}
+
+func activityWhere(f store.ActivityFilter) ([]string, []any) {
 	var (
 		where []string
 		args  []any
@@ -88,24 +127,5 @@ func (s *Store) Activities(ctx context.Context, f store.ActivityFilter) ([]store
 		where = append(where, "id < ?")
 		args = append(args, f.Before)
 	}
-	q := `SELECT id, ` + activityCols + ` FROM activities`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, f.Limit)
-	var rows []activityRow
-	if err := s.ro.SelectContext(ctx, &rows, s.ro.Rebind(q), args...); err != nil {
-		return nil, wrap("activities", err)
-	}
-	out := make([]store.Activity, len(rows))
-	for i, r := range rows {
-		out[i] = store.Activity{ID: r.ID, TargetID: r.TargetID, Actor: r.Actor, Category: r.Category,
-			Topic: r.Topic, Action: r.Action, Result: r.Result, IP: r.IP, Country: r.Country,
-			UserAgent: r.UserAgent, Data: r.Data, Created: fromMicros(r.CreatedAt)}
-		if r.UserID != nil {
-			out[i].UserID = *r.UserID
-		}
-	}
-	return out, nil
+	return where, args
 }

@@ -164,3 +164,24 @@ func testListUsers(t *testing.T, s store.Store) {
 		t.Errorf("CountUsersSince = %d, %v", n, err)
 	}
 }
+
+func testCountActivities(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, store.NewUser{User: fullUser("ca-u1"), Identifiers: []store.Identifier{email("ca-u1")}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range []string{store.ResultSucceed, store.ResultFailed, store.ResultFailed} {
+		if _, err := s.AddActivity(ctx, store.Activity{UserID: "ca-u1", Actor: "user:ca-u1", Category: store.CategoryUser,
+			Topic: "session", Action: "login", Result: res, Created: base.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := store.ActivityFilter{Topic: "session", Action: "login", Result: store.ResultFailed}
+	if n, err := s.CountActivities(ctx, f); err != nil || n != 2 {
+		t.Fatalf("failed logins = %d, %v", n, err)
+	}
+	f.Since, f.Until = base.Add(time.Hour), base.Add(2*time.Hour)
+	if n, err := s.CountActivities(ctx, f); err != nil || n != 1 {
+		t.Fatalf("failed logins in the hour = %d, %v", n, err)
+	}
+}

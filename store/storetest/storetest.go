@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Access", testAccess},
 		{"ListUsers", testListUsers},
+		{"CountActivities", testCountActivities},
 		{"Activities", testActivities},
 		{"TOTP", testTOTP},
 		{"TOTPParallel", testTOTPParallel},

@@ -22,6 +22,7 @@ import (
 	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
+	coreadmin "partnergate/core/admin"
 	"partnergate/core/codes"
 	"partnergate/core/delivery"
 	"partnergate/core/events"
@@ -32,6 +33,7 @@ import (
 	"partnergate/core/password"
 	"partnergate/core/tokens"
 	"partnergate/methods/account"
+	"partnergate/methods/admin"
 	"partnergate/methods/auth"
 	"partnergate/methods/dev"
 	"partnergate/methods/identity"
@@ -302,6 +304,17 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := registerUserData(ctx, m, reg, mux, bus, backupNotifier{store: m.store, outbox: outbox}, c.PublicURL); err != nil {
 		return err
 	}
+	roles := &access.Roles{Store: m.store}
+	m.policy = &access.Policy{Store: m.store, KV: kvs, Methods: reg.Methods, Geo: m.geo, Activity: m.activity, Log: m.Log}
+	adminSvc := &admin.Service{Policy: m.policy, Activity: m.activity, Store: m.store,
+		Admin: &coreadmin.Service{Store: m.store, Accounts: accounts, Policy: m.policy, Activity: m.activity, Log: m.Log}}
+	if err := reg.Register(adminSvc, adminSvc.Methods()...); err != nil {
+		return err
+	}
+	// Loaded once every method is registered, so each is compiled.
+	if err := m.policy.Load(ctx); err != nil {
+		return fmt.Errorf("access table: %w", err)
+	}
 	if c.Dev {
 		d := &dev.Service{Store: m.store, Open: outbox.OpenBody}
 		if err := reg.Register(d, d.Methods()...); err != nil {
@@ -312,11 +325,6 @@ func (m *Main) Open(ctx context.Context) error {
 	disc, err := rpc.NewDiscovery(reg, rpc.Info{Title: "partnergate", Version: version})
 	if err != nil {
 		return err
-	}
-	roles := &access.Roles{Store: m.store}
-	m.policy = &access.Policy{Store: m.store, KV: kvs, Methods: reg.Methods, Geo: m.geo, Activity: m.activity, Log: m.Log}
-	if err := m.policy.Load(ctx); err != nil {
-		return fmt.Errorf("access table: %w", err)
 	}
 	m.handler = rpc.NewHandler(rpc.Config{
 		Registry:       reg,
