@@ -146,6 +146,10 @@ func newShots(t *testing.T) *shots {
 
 func (s *shots) take(ctx context.Context, name string) {
 	s.t.Helper()
+	// Notices that would cover the page go first.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.getElementById('status')?.replaceChildren(), null`)); err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		s.t.Fatalf("screenshot %s: %v", name, err)
@@ -306,7 +310,7 @@ func TestConsoleBrowserSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=otp_code]`), app.fresh()),
 		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
 	waitText(t, ctx, `#who`, "root@example.com")
-	sh.take(ctx, "overview")
+	sh.take(ctx, "signed-in")
 
 	ck := consoleCookie(t, ctx)
 	if ck == nil || !ck.HTTPOnly || ck.SameSite != network.CookieSameSiteStrict || ck.Path != console.Prefix {
@@ -330,4 +334,167 @@ func TestConsoleBrowserSignIn(t *testing.T) {
 	if e := g.CallAs(t, g.Client().WithToken(ck.Value), "user.auth.check", nil); e.Error.Code != int(fault.SessionInvalid) {
 		t.Fatalf("session after sign-out: %+v", e.Error)
 	}
+}
+
+// consoleSignIn signs in through the page with email, password and a
+// fresh TOTP code, and waits for the overview.
+func consoleSignIn(t *testing.T, ctx context.Context, base, email string, app authenticator) {
+	t.Helper()
+	crun(t, ctx, "open the console", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`#signin-title`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), strongPassword),
+		chromedp.SendKeys(chromedp.CSS(`input[name=otp_code]`), app.fresh()),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
+	waitText(t, ctx, `#who`, email)
+}
+
+// goTo follows a console link by its hash and waits for the page's heading.
+func goTo(t *testing.T, ctx context.Context, hash, heading string) {
+	t.Helper()
+	eval[any](t, ctx, `location.hash = `+jsString(hash)+`, null`)
+	waitText(t, ctx, `main h1`, heading)
+	if m := a11y(t, ctx); len(m) > 0 {
+		t.Errorf("%s: unlabelled controls %v", hash, m)
+	}
+}
+
+// confirm accepts the open confirmation dialog.
+func confirm(t *testing.T, ctx context.Context) {
+	t.Helper()
+	crun(t, ctx, "confirm", chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[data-confirm=yes]`)),
+		chromedp.Click(chromedp.CSS(`dialog[open] button[data-confirm=yes]`)))
+}
+
+func TestConsoleBrowserAdmin(t *testing.T) {
+	ctx := browser(t)
+	clk := &otpClock{t: time.Now()}
+	g := withOTPClock(t, clk, nil)
+	bg := context.Background()
+	rootID, rootTok := g.RegisterUser(t, "root@example.com", strongPassword)
+	if err := g.Store().SetUserRole(bg, rootID, "superadmin"); err != nil {
+		t.Fatal(err)
+	}
+	app, _, _ := enrolOTP(t, g, clk, rootTok)
+	_, annTok := g.RegisterUser(t, "ann@example.com", strongPassword)
+	// Enough users for a second page of 25.
+	const others = 26
+	for i := range others {
+		g.RegisterUser(t, fmt.Sprintf("user%02d@example.com", i), strongPassword)
+	}
+	sh := newShots(t)
+	consoleSignIn(t, ctx, g.URL, "root@example.com", app)
+	waitText(t, ctx, `#nav`, "Restrictions")
+	sh.take(ctx, "overview")
+
+	t.Run("users and keyset paging", func(t *testing.T) {
+		goTo(t, ctx, "#/users", "Users")
+		waitText(t, ctx, `main .pager`, "25 shown")
+		sh.take(ctx, "users")
+		crun(t, ctx, "older", chromedp.Click(chromedp.CSS(`main .pager button:nth-of-type(2)`)))
+		// 26 others, ann and root: 28 users, 3 on the second page.
+		waitText(t, ctx, `main .pager`, "3 shown")
+		if older := eval[bool](t, ctx, `document.querySelector('main .pager button:nth-of-type(2)').disabled`); !older {
+			t.Error("Older enabled on the last page")
+		}
+		// Bad input: the method's error next to the field.
+		crun(t, ctx, "bad email filter", chromedp.SendKeys(chromedp.CSS(`main form input[name=email]`), "not-an-email"),
+			chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+		waitText(t, ctx, `main form .field-error[data-for="email"]`, "an email address")
+		waitText(t, ctx, `main form .form-error`, "code 3001")
+		sh.take(ctx, "users-error")
+		eval[any](t, ctx, `document.querySelector('main form input[name=email]').value = '', null`)
+		crun(t, ctx, "find ann", chromedp.SendKeys(chromedp.CSS(`main form input[name=email]`), "ann@example.com"),
+			chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+		waitText(t, ctx, `main .pager`, "1 shown")
+		waitText(t, ctx, `main table tbody`, "ann@example.com")
+		crun(t, ctx, "open ann", chromedp.Click(chromedp.CSS(`main table tbody a`)))
+		waitText(t, ctx, `main h1`, "ann@example.com")
+	})
+
+	t.Run("ban ends the user's sessions", func(t *testing.T) {
+		if e := g.CallAs(t, g.Client().WithToken(annTok), "user.auth.check", nil); e.Error.Status {
+			t.Fatalf("ann's session before the ban: %+v", e.Error)
+		}
+		sh.take(ctx, "user")
+		crun(t, ctx, "ban", chromedp.Click(chromedp.CSS(`#ban`)))
+		sh.take(ctx, "user-confirm")
+		confirm(t, ctx)
+		waitText(t, ctx, `#user-result`, "state=banned")
+		waitText(t, ctx, `#user-result .audit`, "Audited")
+		waitText(t, ctx, `#ban`, "Unban")
+		sh.take(ctx, "user-banned")
+		if e := g.CallAs(t, g.Client().WithToken(annTok), "user.auth.check", nil); e.Error.Code != int(fault.SessionInvalid) {
+			t.Fatalf("ann's session after the ban: %+v", e.Error)
+		}
+		// Unbanned again: the state shows on the page.
+		crun(t, ctx, "unban", chromedp.Click(chromedp.CSS(`#ban`)))
+		confirm(t, ctx)
+		waitText(t, ctx, `#user-result`, "state=active")
+		waitText(t, ctx, `#ban`, "Ban")
+	})
+
+	t.Run("restriction with a field error, then created", func(t *testing.T) {
+		goTo(t, ctx, "#/restrictions", "Restrictions")
+		crun(t, ctx, "bad restriction",
+			chromedp.SetValue(chromedp.CSS(`#restrictions-form select[name=category]`), "blacklist"),
+			chromedp.SetValue(chromedp.CSS(`#restrictions-form select[name=scope]`), "ip"),
+			chromedp.SendKeys(chromedp.CSS(`#restrictions-form input[name=value]`), "not-an-ip"),
+			chromedp.Click(chromedp.CSS(`#restrictions-form button[type=submit]`)))
+		waitText(t, ctx, `#restrictions-form .field-error[data-for="value"]`, "an IPv4 or IPv6 address")
+		waitText(t, ctx, `#restrictions-form .form-error`, "code "+strconv.Itoa(int(fault.RestrictionInvalid)))
+		sh.take(ctx, "restrictions-error")
+		eval[any](t, ctx, `document.querySelector('#restrictions-form input[name=value]').value = '', null`)
+		crun(t, ctx, "good restriction",
+			chromedp.SendKeys(chromedp.CSS(`#restrictions-form input[name=value]`), "192.0.2.7"),
+			chromedp.Click(chromedp.CSS(`#restrictions-form button[type=submit]`)))
+		waitText(t, ctx, `[data-result="restrictions"]`, "admin.restrictions.create done")
+		waitText(t, ctx, `main table tbody`, "192.0.2.7")
+		sh.take(ctx, "restrictions")
+		rs, err := g.Store().Restrictions(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rs {
+			found = found || (r.Value == "192.0.2.7" && r.Category == "blacklist" && r.Scope == "ip")
+		}
+		if !found {
+			t.Fatalf("restriction not stored: %+v", rs)
+		}
+	})
+
+	t.Run("permission field error", func(t *testing.T) {
+		goTo(t, ctx, "#/permissions", "Permissions")
+		crun(t, ctx, "bad permission",
+			chromedp.SendKeys(chromedp.CSS(`#permissions-form input[name=role]`), "member"),
+			chromedp.SetValue(chromedp.CSS(`#permissions-form select[name=verb]`), "GET"),
+			chromedp.SendKeys(chromedp.CSS(`#permissions-form input[name=path]`), "/admin/users"),
+			chromedp.Click(chromedp.CSS(`#permissions-form button[type=submit]`)))
+		// No action chosen: the params' own "required" names it.
+		waitText(t, ctx, `#permissions-form .field-error[data-for="action"]`, "required")
+		sh.take(ctx, "permissions")
+	})
+
+	t.Run("metrics chart", func(t *testing.T) {
+		goTo(t, ctx, "#/metrics/24h", "Metrics")
+		waitText(t, ctx, `main nav a[aria-current="page"]`, "24 hours")
+		// Read the chart: the signups series counts every user made above.
+		want := strconv.Itoa(others + 2)
+		waitText(t, ctx, `svg[data-series="signups"] > title`, "signups: "+want+" in all")
+		bars := eval[int](t, ctx, `document.querySelectorAll('svg[data-series="signups"] rect').length`)
+		if bars < 24 || bars > 25 {
+			t.Errorf("24 h chart has %d hourly bars", bars)
+		}
+		sum := eval[int](t, ctx, `[...document.querySelectorAll('svg[data-series="signups"] rect')].reduce((s, r) => s + Number(r.dataset.value), 0)`)
+		if strconv.Itoa(sum) != want {
+			t.Errorf("bars sum to %d, want %s", sum, want)
+		}
+		sh.take(ctx, "metrics")
+		goTo(t, ctx, "#/metrics/30d", "Metrics")
+		waitText(t, ctx, `main nav a[aria-current="page"]`, "30 days")
+		waitText(t, ctx, `svg[data-series="signups"] > title`, "signups: "+want+" in all")
+		if bars := eval[int](t, ctx, `document.querySelectorAll('svg[data-series="signups"] rect').length`); bars < 30 || bars > 31 {
+			t.Errorf("30 d chart has %d daily bars", bars)
+		}
+	})
 }

@@ -28,7 +28,7 @@ function drawNav(current) {
 
 function show(title, ...content) {
   document.title = title + ' · partnergate console';
-  main.replaceChildren(...content);
+  main.replaceChildren(...content.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   main.focus();
 }
 

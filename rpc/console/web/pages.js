@@ -48,17 +48,34 @@ function resultBox(ok, text) {
   return el('div', { class: ok ? 'result' : 'result failed', role: 'status' }, text);
 }
 
-/** Runs one confirmed admin action and reports what the gateway answered. */
-async function act(box, title, text, label, method, params, after) {
+/**
+ * Runs one confirmed admin action and reports what the gateway answered in
+ * the node matching sel (looked up again after after(), which may redraw
+ * the page).
+ */
+async function act(sel, title, text, label, method, params, after) {
   if (!(await confirmDialog(title, text, label))) return;
+  const box = () => document.querySelector(sel);
   try {
     const data = await api.call(method, params);
-    box.replaceChildren(resultBox(true, method + ' done: ' + summary(data)));
-    say(title + ': done.');
     if (after) await after(data);
+    box()?.replaceChildren(resultBox(true, method + ' done: ' + summary(data)));
+    say(title + ': done.');
+    if (box()) await showAudit(box(), params.uid);
   } catch (err) {
-    box.replaceChildren(resultBox(false, method + ' refused: ' + err.message + ' (code ' + err.code + ')'));
+    if (api.SIGNED_OUT.has(err.code)) { window.dispatchEvent(new Event('console:signedout')); return; }
+    box()?.replaceChildren(resultBox(false, method + ' refused: ' + err.message + ' (code ' + err.code + ')'));
   }
+}
+
+/** Adds the admin trail's newest entry about uid: the audited record of what was just done. */
+async function showAudit(box, uid) {
+  if (!uid || !api.has('admin.activities.admin.list')) return;
+  try {
+    const a = rowsOf(await api.call('admin.activities.admin.list', { target_uid: uid, limit: 1 }))[0];
+    if (a) box.append(el('p', { class: 'audit' }, 'Audited: ', el('code', {}, a.topic + ' ' + a.action + ' ' + a.result),
+      ' by ' + a.uid + ' from ' + a.user_ip + ' at ' + fmtTime(a.created_at) + (a.data ? ' — ' + a.data : '')));
+  } catch { /* the action's own result is shown already */ }
 }
 
 function summary(data) {
@@ -104,7 +121,7 @@ async function usersPage(args, ctx) {
       if (v.from) params.from = unix(v.from);
       if (v.to) params.to = unix(v.to);
     }
-    if (before) params.before = before;
+    if (before) params.cursor = before;
     let data;
     try {
       data = await api.call('admin.users.list', params);
@@ -114,7 +131,8 @@ async function usersPage(args, ctx) {
       return;
     }
     const rows = rowsOf(data);
-    const next = data && !Array.isArray(data) ? (data.next || data.next_cursor || data.before) : (rows.length === params.limit ? rows[rows.length - 1].uid : '');
+    // admin.users.list answers next_cursor when older users remain.
+    const next = data && data.next_cursor ? data.next_cursor : '';
     results.replaceChildren(
       table('Users', rows, [
         ['uid', 'UID', (u) => el('a', { href: '#/user/' + encodeURIComponent(u) }, u)],
@@ -134,21 +152,21 @@ async function usersPage(args, ctx) {
 async function userPage(args, ctx) {
   const uid = args[0] || '';
   const u = await api.call('admin.users.get', { uid });
-  const box = el('div', { 'aria-live': 'polite' });
+  const box = el('div', { 'aria-live': 'polite', id: 'user-result' });
   const reload = () => ctx.route();
   const banned = u.state === 'banned';
   const actions = el('div', { class: 'actions' });
   if (api.has('admin.users.update')) {
     actions.append(el('button', {
       type: 'button', class: banned ? '' : 'danger', id: 'ban',
-      onclick: () => act(box, banned ? 'Unban ' + u.email : 'Ban ' + u.email,
+      onclick: () => act('#user-result', banned ? 'Unban ' + u.email : 'Ban ' + u.email,
         banned ? 'The user will be able to sign in again.' : 'The user is banned and every session of theirs ends now.',
         banned ? 'Unban' : 'Ban', 'admin.users.update', { uid, state: banned ? 'active' : 'banned' }, reload),
     }, banned ? 'Unban' : 'Ban'));
     if (u.otp) {
       actions.append(el('button', {
         type: 'button', class: 'secondary', id: 'otp-off',
-        onclick: () => act(box, 'Turn 2FA off for ' + u.email, 'The user signs in with the password alone until they enable 2FA again.',
+        onclick: () => act('#user-result', 'Turn 2FA off for ' + u.email, 'The user signs in with the password alone until they enable 2FA again.',
           'Turn 2FA off', 'admin.users.update', { uid, otp: false }, reload),
       }, 'Turn 2FA off'));
     }
@@ -165,8 +183,9 @@ async function userPage(args, ctx) {
       if (!(await confirmDialog('Change role', 'Give ' + (u.email || uid) + ' the role ' + role + '?', 'Change role'))) return;
       try {
         const data = await api.call('admin.users.role', { uid, role });
-        box.replaceChildren(resultBox(true, 'admin.users.role done: ' + summary(data)));
         await reload();
+        const b = document.getElementById('user-result');
+        if (b) { b.replaceChildren(resultBox(true, 'admin.users.role done: ' + summary(data))); await showAudit(b, uid); }
       } catch (err) { showError(roleForm, err); }
     });
     out.push(el('h2', {}, 'Role'), roleForm);
@@ -251,7 +270,7 @@ function crudPage(what, title, fields, columns) {
       api.has('admin.' + what + '.update') ? el('button', { type: 'button', class: 'secondary', 'aria-label': 'Edit #' + id, onclick: () => pick(row) }, 'Edit') : null,
       api.has('admin.' + what + '.delete') ? el('button', {
         type: 'button', class: 'danger', 'aria-label': 'Delete #' + id,
-        onclick: () => act(box, 'Delete #' + id, 'Delete this row of ' + title.toLowerCase() + '?', 'Delete', 'admin.' + what + '.delete', { id }, () => ctx.route()),
+        onclick: () => act('[data-result="' + what + '"]', 'Delete #' + id, 'Delete this row of ' + title.toLowerCase() + '?', 'Delete', 'admin.' + what + '.delete', { id }, () => ctx.route()),
       }, 'Delete') : null)]]);
     box.setAttribute('data-result', what);
     return [el('h1', {}, title), api.has('admin.' + what + '.create') ? form : null, box, table(title, rows, cols)];
@@ -308,7 +327,8 @@ function seriesOf(data) {
 async function metricsPage(args, ctx) {
   const which = args[0] === '30d' ? '30d' : '24h';
   const now = Math.floor(Date.now() / 1000);
-  const params = which === '30d' ? { period: 'day', from: now - 30 * 86400, to: now } : { period: 'hour', from: now - 86400, to: now };
+  // admin.metrics buckets per hour for periods of two days or less, per day beyond.
+  const params = { created_from: String(now - (which === '30d' ? 30 * 86400 : 86400)), created_to: String(now) };
   const data = await api.call('admin.metrics', params);
   const charts = seriesOf(data).map(([name, pts]) => barChart(name.replace(/_/g, ' '), pts));
   const scalars = Object.entries(data || {}).filter(([, v]) => typeof v === 'number');
