@@ -375,7 +375,7 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	app, _, _ := enrolOTP(t, g, clk, rootTok)
-	_, annTok := g.RegisterUser(t, "ann@example.com", strongPassword)
+	annID, annTok := g.RegisterUser(t, "ann@example.com", strongPassword)
 	// Enough users for a second page of 25.
 	const others = 26
 	for i := range others {
@@ -431,6 +431,25 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 		confirm(t, ctx)
 		waitText(t, ctx, `#user-result`, "state=active")
 		waitText(t, ctx, `#ban`, "Ban")
+	})
+
+	t.Run("role change", func(t *testing.T) {
+		setRole := func(role string) {
+			eval[any](t, ctx, `document.querySelector('#role-form input[name=role]').value = '', null`)
+			crun(t, ctx, "role "+role, chromedp.SendKeys(chromedp.CSS(`#role-form input[name=role]`), role),
+				chromedp.Click(chromedp.CSS(`#role-form button[type=submit]`)))
+			confirm(t, ctx)
+		}
+		setRole("wizard")
+		waitText(t, ctx, `#role-form .field-error[data-for="role"]`, "admin.permission.role_doesnt_exist")
+		waitText(t, ctx, `#role-form .form-error`, "code "+strconv.Itoa(int(fault.RoleUnknown)))
+		setRole("support")
+		waitText(t, ctx, `#user-result`, "role=support")
+		waitText(t, ctx, `#user-result .audit`, "Audited")
+		u, err := g.Store().UserByID(bg, annID)
+		if err != nil || u.Role != "support" {
+			t.Fatalf("role not stored: %q %v", u.Role, err)
+		}
 	})
 
 	t.Run("restriction with a field error, then created", func(t *testing.T) {

@@ -174,7 +174,7 @@ async function userPage(args, ctx) {
   const out = [el('h1', {}, u.email || uid), el('p', { class: 'muted' }, uid), actions, box];
 
   if (api.has('admin.users.role')) {
-    const roleForm = el('form', { class: 'panel grid', 'aria-label': 'Change role', novalidate: true },
+    const roleForm = el('form', { class: 'panel grid', 'aria-label': 'Change role', novalidate: true, id: 'role-form' },
       field('Role', 'role', { type: 'text', value: u.role || '', required: true }),
       el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Change role')), formError());
     roleForm.addEventListener('submit', async (e) => {
@@ -186,7 +186,13 @@ async function userPage(args, ctx) {
         await reload();
         const b = document.getElementById('user-result');
         if (b) { b.replaceChildren(resultBox(true, 'admin.users.role done: ' + summary(data))); await showAudit(b, uid); }
-      } catch (err) { showError(roleForm, err); }
+      } catch (err) {
+        if (api.SIGNED_OUT.has(err.code)) { window.dispatchEvent(new Event('console:signedout')); return; }
+        // The form has one field: a refusal without fields (an unknown
+        // role, one above the caller's) is about it.
+        if (!Object.keys(err.fields).length && err.code > 0) err.fields = { role: err.message };
+        showError(roleForm, err);
+      }
     });
     out.push(el('h2', {}, 'Role'), roleForm);
   }
