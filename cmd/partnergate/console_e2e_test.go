@@ -289,9 +289,31 @@ func TestConsoleRoutes(t *testing.T) {
 				if err := json.Unmarshal(r.body, &batch); err != nil || len(batch) != 2 {
 					t.Fatalf("batch: %s", r.body)
 				}
+				// Every access rule applies unchanged: this admin has no 2FA.
+				if r := c.rpc(`{"jsonrpc":"2.0","method":"admin.levels.list","id":3}`); r.env.Error.Code != int(fault.TwoFactorRequired) {
+					t.Fatalf("admin call without 2FA: %s", r.body)
+				}
 				// The cookie's token is an ordinary session.
 				if e := g.CallAs(t, g.Client().WithToken(token), "user.auth.check", nil); e.Error.Status {
 					t.Fatalf("the console's session is not a session: %+v", e.Error)
+				}
+			})
+
+			t.Run("a member is refused admin calls", func(t *testing.T) {
+				g.RegisterUser(t, "mem@example.com", strongPassword)
+				m := &consoleClient{t: t, base: g.URL}
+				if r := m.signIn("mem@example.com", strongPassword); r.env.Error.Status {
+					t.Fatalf("member sign in: %s", r.body)
+				}
+				r := m.rpc(`[{"jsonrpc":"2.0","method":"admin.levels.list","id":1},{"jsonrpc":"2.0","method":"admin.users.list","id":2}]`)
+				var batch []struct{ Result testkit.Envelope }
+				if err := json.Unmarshal(r.body, &batch); err != nil || len(batch) != 2 {
+					t.Fatalf("member batch: %s", r.body)
+				}
+				for i, b := range batch {
+					if b.Result.Error.Code != int(fault.Forbidden) {
+						t.Errorf("member call %d: %+v", i, b.Result.Error)
+					}
 				}
 			})
 
