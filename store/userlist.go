@@ -37,4 +37,17 @@ type UserLister interface {
 	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
 	// CountUsersSince counts the users created in [from, to).
 	CountUsersSince(ctx context.Context, from, to time.Time) (int64, error)
+	// UsersByLabel returns the users with a label key = value (any scope),
+	// newest first, after skipping offset. A plain error for a limit
+	// outside 1..1000.
+	UsersByLabel(ctx context.Context, key, value string, offset, limit int) ([]User, error)
+	// LabelValues returns every label key in use with its distinct values,
+	// keys and values sorted, at most limit pairs.
+	LabelValues(ctx context.Context, limit int) ([]LabelValue, error)
+}
+
+// LabelValue is one key and value some user's label has.
+type LabelValue struct {
+	Key   string `db:"key"`
+	Value string `db:"value"`
 }

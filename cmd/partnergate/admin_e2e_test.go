@@ -289,6 +289,41 @@ func testAdminSide(t *testing.T, b testkit.Backend) {
 		wantCode(t, "admin without 2FA now", adm.call(ctx, "admin.levels.list", nil), int(fault.TwoFactorRequired))
 	})
 
+	t.Run("user labels", func(t *testing.T) {
+		l := decodeInto[adminwire.Label](t, "create", root.call(ctx, "admin.users.labels.create",
+			map[string]string{"uid": memberUID, "key": "tier", "value": "gold", "description": "vip"}))
+		if l.Scope != "public" || l.Value != "gold" {
+			t.Fatalf("created: %+v", l)
+		}
+		wantCode(t, "create twice", root.call(ctx, "admin.users.labels.create", map[string]string{"uid": memberUID, "key": "tier", "value": "gold"}), int(fault.AlreadyExists))
+		wantCode(t, "bad key", root.call(ctx, "admin.users.labels.create", map[string]string{"uid": memberUID, "key": "Tier!", "value": "gold"}), int(fault.Invalid))
+		wantCode(t, "unknown user", root.call(ctx, "admin.users.labels.create", map[string]string{"uid": "ID0000000000", "key": "tier", "value": "gold"}), int(fault.NotFound))
+		up := decodeInto[adminwire.Label](t, "update", root.call(ctx, "admin.users.labels.update",
+			map[string]string{"uid": memberUID, "key": "tier", "scope": "public", "value": "silver"}))
+		if up.Value != "silver" {
+			t.Fatalf("updated: %+v", up)
+		}
+		wantCode(t, "update missing", root.call(ctx, "admin.users.labels.update", map[string]string{"uid": memberUID, "key": "kyc", "scope": "private", "value": "ok1"}), int(fault.NotFound))
+		wantCode(t, "update_value with replace", root.call(ctx, "admin.users.labels.update_value",
+			map[string]any{"uid": memberUID, "key": "kyc", "scope": "private", "value": "ok1", "replace": true}), 0)
+		users := decodeInto[adminwire.UserList](t, "by label", root.call(ctx, "admin.users.labels.list", map[string]string{"key": "tier", "value": "silver"}))
+		if len(users.Users) != 1 || users.Users[0].UID != memberUID {
+			t.Fatalf("users by label: %+v", users)
+		}
+		keys := decodeInto[map[string][]string](t, "keys", root.call(ctx, "admin.users.labels.keys", nil))
+		if fmt.Sprint(keys["tier"]) != "[silver]" || fmt.Sprint(keys["kyc"]) != "[ok1]" {
+			t.Fatalf("keys: %v", keys)
+		}
+		got := decodeInto[adminwire.UserWithKYC](t, "get", root.call(ctx, "admin.users.get", map[string]string{"uid": memberUID}))
+		if len(got.Labels) != 2 {
+			t.Fatalf("labels in get: %+v", got.Labels)
+		}
+		wantCode(t, "delete", root.call(ctx, "admin.users.labels.delete", map[string]string{"uid": memberUID, "key": "kyc", "scope": "private"}), 0)
+		wantCode(t, "delete twice", root.call(ctx, "admin.users.labels.delete", map[string]string{"uid": memberUID, "key": "kyc", "scope": "private"}), int(fault.NotFound))
+		fresh := anon.withToken(g.Login(t, "adm-member@example.com", strongPassword))
+		wantCode(t, "member may not", fresh.call(ctx, "admin.users.labels.keys", nil), int(fault.Forbidden))
+	})
+
 	t.Run("partner keys with scope admin, audited", func(t *testing.T) {
 		p := anon.withPartner(g.Partner(t, "admin"))
 		wantCode(t, "partner admin.users.list", p.call(ctx, "admin.users.list", map[string]int{"limit": 1}), 0)

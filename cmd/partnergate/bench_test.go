@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"partnergate/client"
 	"partnergate/methods/auth/authwire"
+	"partnergate/store"
 )
 
 // Loopback benchmarks: each figure is meant to be read as a ratio against
@@ -115,4 +117,55 @@ func BenchmarkArgon2idVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSessionCheck is user.auth.check over a bearer session with the
+// shipped permission rows (86) and no restriction, then with 1,000
+// restrictions loaded (IPs, v4 and v6 subnets, none matching): issue 12's
+// row asks the second to run at 0.9 or more of the first.
+func BenchmarkSessionCheck(b *testing.B) {
+	g := mustRunMain(b, looseRates)
+	_, tok := newVerifiedUser(b, g, "bench-check@example.com", strongPassword)
+	body := []byte(`{"jsonrpc":"2.0","method":"user.auth.check","id":1}`)
+	run := func(b *testing.B) {
+		tr := &http.Transport{MaxIdleConnsPerHost: 64}
+		hc := &http.Client{Transport: tr}
+		b.SetParallelism(16)
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest(http.MethodPost, g.URL+"/rpc", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := hc.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	b.Run("rows=86,restrictions=0", run)
+	ctx := context.Background()
+	for i := 0; i < 1000; i++ {
+		r := store.Restriction{Category: store.RestrictBlacklist, State: store.RestrictionEnabled}
+		switch i % 3 {
+		case 0:
+			r.Scope, r.Value = store.ScopeIP, fmt.Sprintf("203.0.%d.%d", i/250, i%250+1)
+		case 1:
+			r.Scope, r.Value = store.ScopeIPSubnet, fmt.Sprintf("10.%d.%d.0/24", i/250, i%250)
+		default:
+			r.Scope, r.Value = store.ScopeIPSubnet, fmt.Sprintf("2001:db8:%x::/48", i)
+		}
+		if _, err := g.Store().CreateRestriction(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := g.Policy().Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("rows=86,restrictions=1000", run)
 }

@@ -56,6 +56,13 @@ func (s *Service) Methods() []rpc.Method {
 		adm("admin.users.update", "UsersUpdate", "Sets a user's state (active, banned, locked, deleted: a ban ends every session) or turns 2FA off (otp false).",
 			"PUT /admin/users", "POST /admin/users/update"),
 		adm("admin.users.role", "UsersRole", "Sets a user's role (never above the caller's); ends the user's sessions.", "POST /admin/users/role"),
+		adm("admin.users.labels.list", "LabelsList", "Lists the users having the label key = value, paged."),
+		adm("admin.users.labels.create", "LabelsCreate", "Adds a label (key, value, scope public or private, description) to a user."),
+		adm("admin.users.labels.update", "LabelsUpdate", "Changes an existing label's value and description."),
+		adm("admin.users.labels.delete", "LabelsDelete", "Removes a user's label of key and scope."),
+		adm("admin.users.labels.update_value", "LabelsUpdateValue", "Sets a label's value; with replace, creates it when missing.",
+			"POST /admin/users/labels/update"),
+		adm("admin.users.labels.keys", "LabelsKeys", "Returns every label key in use with its values.", "GET /admin/users/labels/list"),
 		adm("admin.levels.list", "LevelsList", "Lists Barong's levels (email, phone, document verified).", "GET /admin/levels"),
 		adm("admin.activities.list", "ActivitiesList", "Lists the users' activity trail with Barong's filters.", "GET /admin/activities"),
 		adm("admin.activities.admin.list", "ActivitiesAdminList", "Lists the admins' activity trail with Barong's filters.", "GET /admin/activities/admin"),
@@ -539,5 +546,77 @@ func (s *Service) Metrics(r *http.Request, p *adminwire.MetricsParams, res *admi
 			SuccessfulLogins: b.SuccessfulLogins, FailedLogins: b.FailedLogins})
 	}
 	sort.Slice(res.Buckets, func(i, j int) bool { return res.Buckets[i].Start.Before(res.Buckets[j].Start) })
+	return nil
+}
+
+func labelOut(l store.Label) adminwire.Label {
+	return adminwire.Label{Key: l.Key, Value: l.Value, Scope: l.Scope, Description: l.Description, CreatedAt: l.Created, UpdatedAt: l.Updated}
+}
+
+func labelIn(p *adminwire.LabelParams) store.Label {
+	return store.Label{Key: p.Key, Value: p.Value, Scope: p.Scope, Description: p.Description}
+}
+
+// LabelsList is admin.users.labels.list.
+func (s *Service) LabelsList(r *http.Request, p *adminwire.LabelUsersParams, res *adminwire.UserList) error {
+	pg, limit, off, err := page(p.Page, p.Limit)
+	if err != nil {
+		return err
+	}
+	us, err := s.Admin.UsersByLabel(r.Context(), p.Key, p.Value, off, limit)
+	if err != nil {
+		return err
+	}
+	return s.fill(r.Context(), res, pg, limit, us)
+}
+
+// LabelsCreate is admin.users.labels.create.
+func (s *Service) LabelsCreate(r *http.Request, p *adminwire.LabelParams, res *adminwire.Label) error {
+	if p.Replace {
+		return fault.Field(fault.Invalid, "replace", "only for admin.users.labels.update_value")
+	}
+	l, err := s.Admin.CreateLabel(r.Context(), p.UID, labelIn(p))
+	if err != nil {
+		return berr(err)
+	}
+	*res = labelOut(l)
+	return nil
+}
+
+// LabelsUpdate is admin.users.labels.update.
+func (s *Service) LabelsUpdate(r *http.Request, p *adminwire.LabelParams, res *adminwire.Label) error {
+	if p.Replace {
+		return fault.Field(fault.Invalid, "replace", "only for admin.users.labels.update_value")
+	}
+	l, err := s.Admin.PutLabel(r.Context(), p.UID, labelIn(p), false)
+	if err != nil {
+		return berr(err)
+	}
+	*res = labelOut(l)
+	return nil
+}
+
+// LabelsUpdateValue is admin.users.labels.update_value.
+func (s *Service) LabelsUpdateValue(r *http.Request, p *adminwire.LabelParams, res *adminwire.Label) error {
+	l, err := s.Admin.PutLabel(r.Context(), p.UID, labelIn(p), p.Replace)
+	if err != nil {
+		return berr(err)
+	}
+	*res = labelOut(l)
+	return nil
+}
+
+// LabelsDelete is admin.users.labels.delete.
+func (s *Service) LabelsDelete(r *http.Request, p *adminwire.LabelDeleteParams, res *adminwire.Empty) error {
+	return berr(s.Admin.DeleteLabel(r.Context(), p.UID, p.Key, p.Scope))
+}
+
+// LabelsKeys is admin.users.labels.keys.
+func (s *Service) LabelsKeys(r *http.Request, p *adminwire.Empty, res *map[string][]string) error {
+	m, err := s.Admin.LabelValues(r.Context())
+	if err != nil {
+		return err
+	}
+	*res = m
 	return nil
 }

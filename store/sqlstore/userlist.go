@@ -74,6 +74,12 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter) ([]store.User
 	if err := s.ro.SelectContext(ctx, &ids, s.ro.Rebind(q), args...); err != nil {
 		return nil, wrap("list users", err)
 	}
+	return s.usersByIDs(ctx, ids)
+}
+
+// usersByIDs reads the users of ids with their identifiers, in id order
+// descending.
+func (s *Store) usersByIDs(ctx context.Context, ids []string) ([]store.User, error) {
 	if len(ids) == 0 {
 		return []store.User{}, nil
 	}
@@ -115,4 +121,26 @@ func (s *Store) CountUsersSince(ctx context.Context, from, to time.Time) (int64,
 		return 0, wrap("count users", err)
 	}
 	return n, nil
+}
+
+// UsersByLabel implements store.UserLister.
+func (s *Store) UsersByLabel(ctx context.Context, key, value string, offset, limit int) ([]store.User, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, fmt.Errorf("sqlstore: users by label: limit %d outside 1..1000", limit)
+	}
+	var ids []string
+	if err := s.ro.SelectContext(ctx, &ids, s.ro.Rebind(`SELECT DISTINCT user_id FROM labels WHERE key = ? AND value = ?
+		ORDER BY user_id DESC LIMIT ? OFFSET ?`), key, value, limit, offset); err != nil {
+		return nil, wrap("users by label", err)
+	}
+	return s.usersByIDs(ctx, ids)
+}
+
+// LabelValues implements store.UserLister.
+func (s *Store) LabelValues(ctx context.Context, limit int) ([]store.LabelValue, error) {
+	out := []store.LabelValue{}
+	if err := s.ro.SelectContext(ctx, &out, s.ro.Rebind(`SELECT DISTINCT key, value FROM labels ORDER BY key, value LIMIT ?`), limit); err != nil {
+		return nil, wrap("label values", err)
+	}
+	return out, nil
 }

@@ -185,3 +185,33 @@ func testCountActivities(t *testing.T, s store.Store) {
 		t.Fatalf("failed logins in the hour = %d, %v", n, err)
 	}
 }
+
+func testUsersByLabel(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, id := range []string{"ul-1", "ul-2", "ul-3"} {
+		if err := s.CreateUser(ctx, store.NewUser{User: fullUser(id), Identifiers: []store.Identifier{email(id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(id, key, value, scope string) {
+		t.Helper()
+		if _, err := s.PutLabel(ctx, store.Label{UserID: id, Key: key, Value: value, Scope: scope}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("ul-1", "tier", "gold", "private")
+	put("ul-1", "tier", "gold", "public")
+	put("ul-2", "tier", "gold", "public")
+	put("ul-3", "tier", "silver", "public")
+	us, err := s.UsersByLabel(ctx, "tier", "gold", 0, 10)
+	if err != nil || len(us) != 2 || us[0].ID != "ul-2" || us[1].ID != "ul-1" {
+		t.Fatalf("gold users: %+v %v", us, err)
+	}
+	if us, _ := s.UsersByLabel(ctx, "tier", "gold", 1, 10); len(us) != 1 || us[0].ID != "ul-1" {
+		t.Fatalf("offset 1: %+v", us)
+	}
+	kvs, err := s.LabelValues(ctx, 100)
+	if err != nil || fmt.Sprint(kvs) != "[{tier gold} {tier silver}]" {
+		t.Fatalf("label values: %v %v", kvs, err)
+	}
+}

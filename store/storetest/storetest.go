@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Access", testAccess},
 		{"ListUsers", testListUsers},
 		{"CountActivities", testCountActivities},
+		{"UsersByLabel", testUsersByLabel},
 		{"Activities", testActivities},
 		{"TOTP", testTOTP},
 		{"TOTPParallel", testTOTPParallel},

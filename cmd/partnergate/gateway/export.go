@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"partnergate/core/access"
 	"partnergate/core/accounts"
 	"partnergate/core/activity"
 	"partnergate/core/backup"
@@ -73,3 +74,6 @@ func (m *Main) Activity() *activity.Recorder { return m.activity }
 
 // Geo is the IP database, after Open; nil when PARTNERGATE_GEOIP_DB is unset.
 func (m *Main) Geo() *geo.DB { return m.geo }
+
+// Policy is the access table (roles, permission rows, restrictions).
+func (m *Main) Policy() *access.Policy { return m.policy }

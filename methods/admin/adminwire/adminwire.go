@@ -284,3 +284,29 @@ type Metrics struct {
 	FailedLogins     int64           `json:"failed_logins"`
 	Buckets          []MetricsBucket `json:"buckets"`
 }
+
+// LabelParams is POST/PUT /admin/users/labels and POST
+// /admin/users/labels/update (Replace: create when missing).
+type LabelParams struct {
+	UID         string `json:"uid" rpc:"required,max=32"`
+	Key         string `json:"key" rpc:"required,max=255"`
+	Value       string `json:"value" rpc:"required,max=255"`
+	Scope       string `json:"scope" rpc:"max=16"`
+	Description string `json:"description" rpc:"max=255"`
+	Replace     bool   `json:"replace"`
+}
+
+// LabelDeleteParams is DELETE /admin/users/labels.
+type LabelDeleteParams struct {
+	UID   string `json:"uid" rpc:"required,max=32"`
+	Key   string `json:"key" rpc:"required,max=255"`
+	Scope string `json:"scope" rpc:"required,max=16"`
+}
+
+// LabelUsersParams is GET /admin/users/labels: the users with key = value.
+type LabelUsersParams struct {
+	Key   string `json:"key" rpc:"required,max=255"`
+	Value string `json:"value" rpc:"required,max=255"`
+	Page  int    `json:"page"`
+	Limit int    `json:"limit"`
+}
