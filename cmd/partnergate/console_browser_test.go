@@ -433,6 +433,28 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 		waitText(t, ctx, `#ban`, "Ban")
 	})
 
+	t.Run("labels", func(t *testing.T) {
+		crun(t, ctx, "bad label", chromedp.SendKeys(chromedp.CSS(`#label-form input[name=key]`), "Bad Key!"),
+			chromedp.SendKeys(chromedp.CSS(`#label-form input[name=value]`), "verified"),
+			chromedp.Click(chromedp.CSS(`#label-form button[type=submit]`)))
+		confirm(t, ctx)
+		waitText(t, ctx, `#label-form .form-error`, "code 3001")
+		if got := textOf(t, ctx, `#label-form .field-error[data-for="key"]`); got == "" {
+			t.Error("no error under the key")
+		}
+		sh.take(ctx, "user-label-error")
+		eval[any](t, ctx, `document.querySelector('#label-form input[name=key]').value = '', null`)
+		crun(t, ctx, "label", chromedp.SendKeys(chromedp.CSS(`#label-form input[name=key]`), "kyc_review"),
+			chromedp.Click(chromedp.CSS(`#label-form button[type=submit]`)))
+		confirm(t, ctx)
+		waitText(t, ctx, `#user-result`, "admin.users.labels.create done")
+		waitText(t, ctx, `main table`, "kyc_review")
+		crun(t, ctx, "delete label", chromedp.Click(chromedp.CSS(`button[aria-label^="Delete label kyc_review"]`)))
+		confirm(t, ctx)
+		waitText(t, ctx, `#user-result`, "admin.users.labels.delete done")
+		waitText(t, ctx, `main`, "Labels: none.")
+	})
+
 	t.Run("role change", func(t *testing.T) {
 		setRole := func(role string) {
 			eval[any](t, ctx, `document.querySelector('#role-form input[name=role]').value = '', null`)

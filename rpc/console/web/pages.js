@@ -199,7 +199,15 @@ async function userPage(args, ctx) {
 
   out.push(el('h2', {}, 'Account'), el('div', { class: 'panel' }, props(u, ['data'])));
   for (const p of [].concat(u.profiles || u.profile || [])) out.push(el('h2', {}, 'Profile'), el('div', { class: 'panel' }, props(p)));
-  out.push(el('h2', {}, 'Labels'), table('Labels', u.labels, [['key', 'Key'], ['value', 'Value'], ['scope', 'Scope'], ['updated_at', 'Updated']]));
+  const labelCols = [['key', 'Key'], ['value', 'Value'], ['scope', 'Scope'], ['description', 'Description'], ['updated_at', 'Updated']];
+  if (api.has('admin.users.labels.delete')) {
+    labelCols.push(['key', 'Actions', (key, l) => el('button', {
+      type: 'button', class: 'danger', 'aria-label': 'Delete label ' + key + ' (' + l.scope + ')',
+      onclick: () => act('#user-result', 'Delete label ' + key, 'Remove the ' + l.scope + ' label ' + key + ' from ' + (u.email || uid) + '?',
+        'Delete', 'admin.users.labels.delete', { uid, key, scope: l.scope }, reload),
+    }, 'Delete')]);
+  }
+  out.push(el('h2', {}, 'Labels'), table('Labels', u.labels, labelCols));
   if (api.has('admin.users.labels.create')) out.push(labelForm(uid, reload));
   out.push(el('h2', {}, 'Phones'), table('Phones', u.phones, [['country', 'Country'], ['number', 'Number'], ['validated_at', 'Verified']]));
   out.push(el('h2', {}, 'Documents'), table('Documents', u.documents, [['doc_type', 'Type'], ['doc_number', 'Number'], ['doc_expire', 'Expires'], ['upload', 'File', (v) => v && v.url ? el('img', { src: v.url, alt: 'Document scan', width: 160 }) : cell(v)], ['created_at', 'Uploaded']]));
@@ -214,16 +222,25 @@ async function userPage(args, ctx) {
 }
 
 function labelForm(uid, reload) {
-  const f = el('form', { class: 'panel grid', 'aria-label': 'Add or change a label', novalidate: true },
-    field('Key', 'key', { type: 'text', required: true }),
+  const f = el('form', { class: 'panel grid', 'aria-label': 'Add a label', novalidate: true, id: 'label-form' },
+    field('Key', 'key', { type: 'text', required: true }, 'a-z, 0-9, _ and -, 3 to 255'),
     field('Value', 'value', { type: 'text', required: true }),
     field('Scope', 'scope', { tag: 'select', options: [['private', 'private'], ['public', 'public']] }),
-    el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Save label')), formError());
+    field('Description', 'description', { type: 'text' }),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Add label')), formError());
   f.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = values(f);
-    if (!(await confirmDialog('Save label', 'Set label ' + (v.key || '') + ' = ' + (v.value || '') + '?', 'Save'))) return;
-    try { await api.call('admin.users.labels.create', Object.assign({ uid }, v)); await reload(); } catch (err) { showError(f, err); }
+    if (!(await confirmDialog('Add label', 'Give the user the label ' + (v.key || '') + ' = ' + (v.value || '') + '?', 'Add label'))) return;
+    try {
+      const data = await api.call('admin.users.labels.create', Object.assign({ uid }, v));
+      await reload();
+      const b = document.getElementById('user-result');
+      if (b) { b.replaceChildren(resultBox(true, 'admin.users.labels.create done: ' + summary(data))); await showAudit(b, uid); }
+    } catch (err) {
+      if (api.SIGNED_OUT.has(err.code)) { window.dispatchEvent(new Event('console:signedout')); return; }
+      showError(f, err);
+    }
   });
   return f;
 }
