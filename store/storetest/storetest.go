@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListUsers", testListUsers},
 		{"CountActivities", testCountActivities},
 		{"UsersByLabel", testUsersByLabel},
+		{"KYCProfiles", testKYCProfiles},
 		{"Activities", testActivities},
 		{"TOTP", testTOTP},
 		{"TOTPParallel", testTOTPParallel},
