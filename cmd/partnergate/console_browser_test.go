@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"partnergate/core/fault"
+	"partnergate/internal/testkit"
+	"partnergate/store"
 	"partnergate/rpc/console"
 )
 
@@ -474,6 +477,31 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("profile verified in one click", func(t *testing.T) {
+		// A profile waiting for review, as a user's submission leaves it.
+		var u struct {
+			UID string `json:"uid"`
+		}
+		if err := json.Unmarshal(g.CallAs(t, g.Client().WithToken(rootTok), "admin.users.get", map[string]string{"uid": annUID(t, g, rootTok)}).Data, &u); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := g.Store().PutKYCProfile(bg, annID, true, func(p store.Profile, k store.KYCProfile) (store.Profile, store.KYCProfile, error) {
+			p.FirstName, p.LastName = "Ann", "Lee"
+			k.State, k.Country, k.City = "submitted", "NL", "Utrecht"
+			return p, k, nil
+		}); err != nil {
+			t.Fatalf("submit profile: %v", err)
+		}
+		goTo(t, ctx, "#/profiles", "Profiles")
+		waitText(t, ctx, `main table tbody`, "submitted")
+		sh.take(ctx, "profiles")
+		crun(t, ctx, "verify", chromedp.Click(chromedp.CSS(`button[data-verify="`+u.UID+`"]`)))
+		confirm(t, ctx)
+		waitText(t, ctx, `#profiles-result`, "admin.profiles.update done")
+		waitText(t, ctx, `main table tbody`, "verified")
+		sh.take(ctx, "profiles-verified")
+	})
+
 	t.Run("restriction with a field error, then created", func(t *testing.T) {
 		goTo(t, ctx, "#/restrictions", "Restrictions")
 		crun(t, ctx, "bad restriction",
@@ -538,4 +566,19 @@ func TestConsoleBrowserAdmin(t *testing.T) {
 			t.Errorf("30 d chart has %d daily bars", bars)
 		}
 	})
+}
+
+// annUID is ann's Barong uid, found by email through admin.users.list.
+func annUID(t *testing.T, g *testkit.Gateway, tok string) string {
+	t.Helper()
+	var l struct {
+		Users []struct {
+			UID string `json:"uid"`
+		} `json:"users"`
+	}
+	e := g.CallAs(t, g.Client().WithToken(tok), "admin.users.list", map[string]string{"email": "ann@example.com"})
+	if err := json.Unmarshal(e.Data, &l); err != nil || len(l.Users) != 1 {
+		t.Fatalf("find ann: %s %v", e.Data, err)
+	}
+	return l.Users[0].UID
 }

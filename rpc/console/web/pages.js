@@ -326,6 +326,24 @@ async function documentsPage(args, ctx) {
     ])];
 }
 
+// ---- KYC profiles -----------------------------------------------------------
+
+async function profilesPage(args, ctx) {
+  const rows = rowsOf(await api.call('admin.profiles.list', { limit: 100 }));
+  const box = el('div', { 'aria-live': 'polite', id: 'profiles-result' });
+  const decide = (uid, state) => act('#profiles-result', (state === 'verified' ? 'Verify ' : 'Reject ') + uid,
+    'Mark the profile of ' + uid + ' as ' + state + '?', state === 'verified' ? 'Verify' : 'Reject',
+    'admin.profiles.update', { uid, state }, () => ctx.route());
+  return [el('h1', {}, 'Profiles'), box,
+    table('KYC profiles, submitted first', rows.slice().sort((a, b) => (a.state === 'submitted' ? 0 : 1) - (b.state === 'submitted' ? 0 : 1)), [
+      ['uid', 'UID', (u) => el('a', { href: '#/user/' + encodeURIComponent(u) }, u)],
+      ['first_name', 'First name'], ['last_name', 'Last name'], ['country', 'Country'], ['state', 'State'],
+      ['uid', 'Decision', (uid, p) => api.has('admin.profiles.update') && p.state !== 'verified' ? el('span', { class: 'actions' },
+        el('button', { type: 'button', 'data-verify': uid, 'aria-label': 'Verify ' + uid, onclick: () => decide(uid, 'verified') }, 'Verify'),
+        p.state !== 'rejected' ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Reject ' + uid, onclick: () => decide(uid, 'rejected') }, 'Reject') : null) : ''],
+    ])];
+}
+
 // ---- metrics --------------------------------------------------------------
 
 /** Series of a metrics answer: name → [[label, value], …]. */
@@ -366,6 +384,7 @@ async function metricsPage(args, ctx) {
 export const pages = [
   { path: 'users', title: 'Users', nav: true, needs: ['admin.users.list'], draw: usersPage, doc: 'find users by email, uid, role, state, level or creation date' },
   { path: 'user', title: 'User', nav: false, needs: ['admin.users.get'], draw: userPage, doc: 'one user' },
+  { path: 'profiles', title: 'Profiles', nav: true, needs: ['admin.profiles.list'], draw: profilesPage, doc: 'KYC profiles: verify or reject with one click each' },
   { path: 'documents', title: 'Documents', nav: true, needs: ['admin.users.documents.pending'], draw: documentsPage, doc: 'users waiting for document review' },
   { path: 'permissions', title: 'Permissions', nav: true, needs: ['admin.permissions.list'], draw: permissionsPage, doc: 'which role may call which route' },
   { path: 'restrictions', title: 'Restrictions', nav: true, needs: ['admin.restrictions.list'], draw: restrictionsPage, doc: 'addresses, countries and continents let in or kept out' },
