@@ -20,8 +20,8 @@ import (
 
 	"partnergate/core/fault"
 	"partnergate/internal/testkit"
-	"partnergate/store"
 	"partnergate/rpc/console"
+	"partnergate/store"
 )
 
 // The console's browser tests drive Debian's chromium, headless, with
