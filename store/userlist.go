@@ -44,6 +44,9 @@ type UserLister interface {
 	// LabelValues returns every label key in use with its distinct values,
 	// keys and values sorted, at most limit pairs.
 	LabelValues(ctx context.Context, limit int) ([]LabelValue, error)
+	// KYCProfiles lists KYC profile rows, newest user first, after
+	// skipping offset. A plain error for a limit outside 1..1000.
+	KYCProfiles(ctx context.Context, offset, limit int) ([]KYCProfile, error)
 }
 
 // LabelValue is one key and value some user's label has.

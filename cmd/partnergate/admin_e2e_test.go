@@ -16,6 +16,7 @@ import (
 	"partnergate/core/fault"
 	"partnergate/internal/testkit"
 	"partnergate/methods/admin/adminwire"
+	"partnergate/store"
 )
 
 // adminEnv is what every admin test gateway runs with: X-Forwarded-For
@@ -322,6 +323,34 @@ func testAdminSide(t *testing.T, b testkit.Backend) {
 		wantCode(t, "delete twice", root.call(ctx, "admin.users.labels.delete", map[string]string{"uid": memberUID, "key": "kyc", "scope": "private"}), int(fault.NotFound))
 		fresh := anon.withToken(g.Login(t, "adm-member@example.com", strongPassword))
 		wantCode(t, "member may not", fresh.call(ctx, "admin.users.labels.keys", nil), int(fault.Forbidden))
+	})
+
+	t.Run("profiles", func(t *testing.T) {
+		wantCode(t, "no profile yet", root.call(ctx, "admin.profiles.update", map[string]string{"uid": memberUID, "city": "Bern"}), int(fault.NotFound))
+		// The user's own resource.profiles.create (issue 11) writes this row.
+		if _, _, err := g.Store().PutKYCProfile(ctx, memberID, true, func(p store.Profile, k store.KYCProfile) (store.Profile, store.KYCProfile, error) {
+			p.FirstName, k.State, k.Country = "Eve", "submitted", "CH"
+			return p, k, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		l := decodeInto[adminwire.ProfileList](t, "list", root.call(ctx, "admin.profiles.list", nil))
+		if len(l.Profiles) != 1 || l.Profiles[0].UID != memberUID || l.Profiles[0].FirstName != "Eve" || l.Profiles[0].State != "submitted" {
+			t.Fatalf("profiles: %+v", l)
+		}
+		up := decodeInto[adminwire.UserProfile](t, "verify", root.call(ctx, "admin.profiles.update", map[string]string{"uid": memberUID, "state": "verified", "city": "Bern"}))
+		if up.State != "verified" || up.City != "Bern" || up.FirstName != "Eve" {
+			t.Fatalf("updated: %+v", up)
+		}
+		got := decodeInto[adminwire.UserWithKYC](t, "get", root.call(ctx, "admin.users.get", map[string]string{"uid": memberUID}))
+		found := false
+		for _, lb := range got.Labels {
+			found = found || (lb.Key == "profile" && lb.Value == "verified" && lb.Scope == "private")
+		}
+		if !found || len(got.Profiles) != 1 {
+			t.Fatalf("label or profile missing: %+v", got)
+		}
+		wantCode(t, "bad state", root.call(ctx, "admin.profiles.update", map[string]string{"uid": memberUID, "state": "approved"}), int(fault.Invalid))
 	})
 
 	t.Run("partner keys with scope admin, audited", func(t *testing.T) {

@@ -47,7 +47,6 @@ var trailed = map[string][3]string{
 	"session.ended":               {"session", "logout", store.ResultSucceed},
 	"code.failed":                 {"code", "verify", store.ResultFailed},
 	// Seed 003.
-	"password.changed":        {"password", "change", store.ResultSucceed},
 	"password.check_failed":   {"password", "check", store.ResultFailed},
 	"password.reset_with_key": {"password", "reset", store.ResultSucceed},
 	"account_key.set":         {"account", "account_key", store.ResultSucceed},

@@ -105,6 +105,12 @@ const (
 	OTPAlreadyEnabled Code = 2124 // generate/enable while 2FA is on
 	OTPNotGenerated   Code = 2125 // enable before generate_qrcode
 
+	// The admin console (GET /console/).
+	ConsoleCSRF      Code = 2450 // a console call without the session's CSRF token, or with a wrong one
+	ConsoleMethod    Code = 2451 // the console route forwards admin.* and identity.sessions.delete only
+	ConsoleCrossSite Code = 2452 // a console call from another origin (Origin or Sec-Fetch-Site)
+	ConsoleSignedOut Code = 2453 // a console call without the session cookie
+
 	// Validation.
 	Invalid      Code = 3001 // one or more fields failed validation; see fields
 	EmailInvalid Code = 3002
@@ -187,6 +193,11 @@ var messages = map[Code]string{
 	OTPNotEnabled:     "Two-factor authentication is not enabled.",
 	OTPAlreadyEnabled: "Two-factor authentication is already enabled.",
 	OTPNotGenerated:   "No two-factor secret yet: generate a QR code first.",
+
+	ConsoleCSRF:      "Console request refused: CSRF token missing or wrong.",
+	ConsoleMethod:    "Method not available from the console.",
+	ConsoleCrossSite: "Console request refused: not from the console's origin.",
+	ConsoleSignedOut: "Not signed in to the console.",
 
 	Invalid:      "Validation failed.",
 	EmailInvalid: "Email address invalid.",

@@ -63,6 +63,9 @@ func (s *Service) Methods() []rpc.Method {
 		adm("admin.users.labels.update_value", "LabelsUpdateValue", "Sets a label's value; with replace, creates it when missing.",
 			"POST /admin/users/labels/update"),
 		adm("admin.users.labels.keys", "LabelsKeys", "Returns every label key in use with its values.", "GET /admin/users/labels/list"),
+		adm("admin.profiles.list", "ProfilesList", "Lists the users' KYC profiles, paged.", "GET /admin/profiles"),
+		adm("admin.profiles.update", "ProfilesUpdate", "Changes a user's KYC profile; state verified or rejected also sets the user's private profile label.",
+			"PUT /admin/profiles"),
 		adm("admin.levels.list", "LevelsList", "Lists Barong's levels (email, phone, document verified).", "GET /admin/levels"),
 		adm("admin.activities.list", "ActivitiesList", "Lists the users' activity trail with Barong's filters.", "GET /admin/activities"),
 		adm("admin.activities.admin.list", "ActivitiesAdminList", "Lists the admins' activity trail with Barong's filters.", "GET /admin/activities/admin"),
@@ -618,5 +621,39 @@ func (s *Service) LabelsKeys(r *http.Request, p *adminwire.Empty, res *map[strin
 		return err
 	}
 	*res = m
+	return nil
+}
+
+func profileOut(up coreadmin.UserProfile) adminwire.UserProfile {
+	return adminwire.UserProfile{UID: barong.UID(up.User), Profile: adminwire.Profile{FirstName: up.Profile.FirstName,
+		LastName: up.Profile.LastName, DOB: up.Profile.Birthday, Address: up.KYC.Address, Postcode: up.Profile.ZipCode,
+		City: up.KYC.City, Country: up.KYC.Country, State: up.KYC.State, Metadata: up.KYC.Metadata}}
+}
+
+// ProfilesList is admin.profiles.list.
+func (s *Service) ProfilesList(r *http.Request, p *adminwire.PageParams, res *adminwire.ProfileList) error {
+	pg, limit, off, err := page(p.Page, p.Limit)
+	if err != nil {
+		return err
+	}
+	ups, err := s.Admin.Profiles(r.Context(), off, limit)
+	if err != nil {
+		return err
+	}
+	res.Page, res.Limit, res.Profiles = pg, limit, make([]adminwire.UserProfile, 0, len(ups))
+	for _, up := range ups {
+		res.Profiles = append(res.Profiles, profileOut(up))
+	}
+	return nil
+}
+
+// ProfilesUpdate is admin.profiles.update.
+func (s *Service) ProfilesUpdate(r *http.Request, p *adminwire.ProfileUpdateParams, res *adminwire.UserProfile) error {
+	up, err := s.Admin.UpdateProfile(r.Context(), p.UID, coreadmin.ProfileChange{FirstName: p.FirstName, LastName: p.LastName,
+		DOB: p.DOB, Address: p.Address, Postcode: p.Postcode, City: p.City, Country: p.Country, State: p.State, Metadata: p.Metadata})
+	if err != nil {
+		return berr(err)
+	}
+	*res = profileOut(up)
 	return nil
 }

@@ -144,3 +144,19 @@ func (s *Store) LabelValues(ctx context.Context, limit int) ([]store.LabelValue,
 	}
 	return out, nil
 }
+
+// KYCProfiles implements store.UserLister.
+func (s *Store) KYCProfiles(ctx context.Context, offset, limit int) ([]store.KYCProfile, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, fmt.Errorf("sqlstore: kyc profiles: limit %d outside 1..1000", limit)
+	}
+	var rows []kycRow
+	if err := s.ro.SelectContext(ctx, &rows, s.ro.Rebind(`SELECT `+kycCols+` FROM kyc_profiles ORDER BY user_id DESC LIMIT ? OFFSET ?`), limit, offset); err != nil {
+		return nil, wrap("kyc profiles", err)
+	}
+	out := make([]store.KYCProfile, len(rows))
+	for i, r := range rows {
+		out[i] = r.kyc()
+	}
+	return out, nil
+}

@@ -215,3 +215,31 @@ func testUsersByLabel(t *testing.T, s store.Store) {
 		t.Fatalf("label values: %v %v", kvs, err)
 	}
 }
+
+func testKYCProfiles(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, id := range []string{"kp-1", "kp-2", "kp-3"} {
+		if err := s.CreateUser(ctx, store.NewUser{User: fullUser(id), Identifiers: []store.Identifier{email(id)}}); err != nil {
+			t.Fatal(err)
+		}
+		if id == "kp-2" {
+			continue
+		}
+		if _, _, err := s.PutKYCProfile(ctx, id, true, func(p store.Profile, k store.KYCProfile) (store.Profile, store.KYCProfile, error) {
+			k.State = "submitted"
+			return p, k, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ks, err := s.KYCProfiles(ctx, 0, 10)
+	if err != nil || len(ks) != 2 || ks[0].UserID != "kp-3" || ks[1].UserID != "kp-1" {
+		t.Fatalf("profiles: %+v %v", ks, err)
+	}
+	if ks, _ := s.KYCProfiles(ctx, 1, 10); len(ks) != 1 {
+		t.Fatalf("offset: %+v", ks)
+	}
+	if _, err := s.KYCProfiles(ctx, 0, 0); err == nil {
+		t.Fatal("limit 0 accepted")
+	}
+}

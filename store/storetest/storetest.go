@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UsersByLabel", testUsersByLabel},
 		{"AccountSettings", testAccountSettings},
 		{"AccountSettingsConcurrentCap", testAccountSettingsConcurrentCap},
+		{"KYCProfiles", testKYCProfiles},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -36,6 +36,8 @@ type Config struct {
 	LogLevel      string
 	PprofAddr     string
 	MetricsToken  string
+	// Console serves the admin console at /console/ (always on in dev mode).
+	Console bool
 
 	TrustedProxies []netip.Prefix
 	Limits         rpc.Limits
@@ -125,6 +127,11 @@ func settings() []setting {
 		{"PARTNERGATE_DEV", "dev", "false", "dev mode: outbox readable by dev.outbox.list; loopback only", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Dev = b
+			return err
+		}},
+		{"PARTNERGATE_CONSOLE", "console", "false", "serve the admin console at /console/ (on in dev mode whatever this says)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Console = b
 			return err
 		}},
 		{"PARTNERGATE_ADMIN_REQUIRE_2FA", "admin-require-2fa", "true", "admin.* callers (users) must have 2FA on", func(c *Config, v string) error {

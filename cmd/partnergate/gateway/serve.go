@@ -49,6 +49,7 @@ import (
 	"partnergate/methods/user"
 	chatusers "partnergate/methods/users"
 	"partnergate/rpc"
+	"partnergate/rpc/console"
 	"partnergate/store"
 	"partnergate/store/kv"
 	"partnergate/store/sqlstore"
@@ -401,6 +402,15 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.Handle("/rpc", m.handler)
 	mux.Handle(rpc.PathPrefix, m.handler)
 	mux.Handle("/openrpc.json", disc)
+	if c.Console || c.Dev {
+		var names []string
+		for _, m := range reg.Methods() {
+			names = append(names, m.Name)
+		}
+		// Secure cookie everywhere but a dev gateway, which is loopback
+		// only and reached over plain HTTP.
+		mux.Handle(console.Prefix, console.New(console.Config{RPC: m.handler, Secure: !c.Dev, MaxBody: c.Limits.MaxBody, Methods: names}))
+	}
 	mux.Handle("/metrics", guardMetrics(c.MetricsToken, c.Dev, promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, `{"status":"ok"}`)

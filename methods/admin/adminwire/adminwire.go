@@ -310,3 +310,31 @@ type LabelUsersParams struct {
 	Page  int    `json:"page"`
 	Limit int    `json:"limit"`
 }
+
+// ProfileUpdateParams is PUT /admin/profiles; members left out keep their
+// value. State is drafted, submitted, verified or rejected.
+type ProfileUpdateParams struct {
+	UID       string  `json:"uid" rpc:"required,max=32"`
+	FirstName *string `json:"first_name" rpc:"max=255"`
+	LastName  *string `json:"last_name" rpc:"max=255"`
+	DOB       *string `json:"dob" rpc:"max=10"`
+	Address   *string `json:"address" rpc:"max=255"`
+	Postcode  *string `json:"postcode" rpc:"max=255"`
+	City      *string `json:"city" rpc:"max=255"`
+	Country   *string `json:"country" rpc:"max=255"`
+	State     *string `json:"state" rpc:"max=16"`
+	Metadata  *string `json:"metadata" rpc:"max=4096"`
+}
+
+// UserProfile is a profile with its user's uid.
+type UserProfile struct {
+	UID string `json:"uid"`
+	Profile
+}
+
+// ProfileList is admin.profiles.list's result.
+type ProfileList struct {
+	Page     int           `json:"page"`
+	Limit    int           `json:"limit"`
+	Profiles []UserProfile `json:"profiles"`
+}
