@@ -6,6 +6,7 @@ import (
 
 	"partnergate/core"
 	"partnergate/core/fault"
+	"partnergate/core/kyc"
 	"partnergate/store"
 )
 
@@ -18,15 +19,12 @@ const (
 // MaxLabels caps one user's labels of one scope.
 const MaxLabels = 100
 
-// checkLabel applies Barong's label rules: key [a-z0-9_-] and value
-// [A-Za-z0-9_-], 3 to 255 characters; scope public or private (empty is
-// public); description at most 255 characters.
+// checkLabel applies the label rules the user side applies too
+// (kyc.CheckLabel: Barong's key and value formats); scope public or private
+// (empty is public); description at most kyc.MaxDescription.
 func checkLabel(l store.Label) (store.Label, error) {
-	if err := labelWord(l.Key, false); err != nil {
-		return l, fault.Field(fault.Invalid, "key", err.Error())
-	}
-	if err := labelWord(l.Value, true); err != nil {
-		return l, fault.Field(fault.Invalid, "value", err.Error())
+	if err := kyc.CheckLabel(l.Key, l.Value); err != nil {
+		return l, err
 	}
 	switch l.Scope {
 	case "":
@@ -35,30 +33,10 @@ func checkLabel(l store.Label) (store.Label, error) {
 	default:
 		return l, fault.Field(fault.Invalid, "scope", "public or private")
 	}
-	if len(l.Description) > 255 {
+	if len(l.Description) > kyc.MaxDescription {
 		return l, fault.Field(fault.Invalid, "description", "at most 255 characters")
 	}
 	return l, nil
-}
-
-type labelErr string
-
-func (e labelErr) Error() string { return string(e) }
-
-func labelWord(s string, upper bool) error {
-	if len(s) < 3 || len(s) > 255 {
-		return labelErr("3 to 255 characters")
-	}
-	for _, c := range s {
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || (upper && c >= 'A' && c <= 'Z')
-		if !ok {
-			if upper {
-				return labelErr("letters, digits, _ and - only")
-			}
-			return labelErr("lower-case letters, digits, _ and - only")
-		}
-	}
-	return nil
 }
 
 func labelStoreErr(op string, err error) error {
