@@ -244,7 +244,7 @@ func TestSeed003Users(t *testing.T) {
 			mustCode(t, anon.withToken(phone2).call(ctx, "users.me.changePassword", userswire.ChangePasswordParams{OldPassword: chatPassword, NewPassword: "a brand new passphrase"}), 0, "changePassword")
 			mustCode(t, anon.withToken(tablet).call(ctx, "users.me", nil), int(fault.SessionInvalid), "tablet after the change")
 			mustCode(t, anon.withToken(phone2).call(ctx, "users.me", nil), 0, "the changing session")
-			for _, want := range []struct{ action, result string }{{"change", store.ResultSucceed}, {"check", store.ResultFailed}} {
+			for _, want := range []struct{ action, result string }{{"change", store.ResultSucceed}, {"change", store.ResultFailed}} {
 				acts, err := g.Store().Activities(ctx, store.ActivityFilter{UserID: alice.ID, Topic: "password", Action: want.action, Result: want.result, Limit: 5})
 				if err != nil || len(acts) != 1 {
 					t.Fatalf("activity password %s %s: %d, %v", want.action, want.result, len(acts), err)

@@ -84,6 +84,17 @@ func (w *sessions) DeleteSession(ctx context.Context, tokenHash string) error {
 	return err
 }
 
+// UpdateSessionDevice implements store.Sessions, dropping the local copy
+// before and after, so this process reads the device as written. Another
+// process may show the old device fields for the copy's second: they
+// grant nothing (a deleted session is announced, see DeleteSession).
+func (w *sessions) UpdateSessionDevice(ctx context.Context, tokenHash string, fn func(d store.Device) (store.Device, error)) (store.Session, error) {
+	w.c.dropSession(tokenHash)
+	ss, err := w.State.UpdateSessionDevice(ctx, tokenHash, fn)
+	w.c.dropSession(tokenHash)
+	return ss, err
+}
+
 // DeleteUserSessions implements store.Sessions, dropping the user's copied
 // sessions before and after.
 func (w *sessions) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {

@@ -347,6 +347,9 @@ func (m *Main) Open(ctx context.Context) error {
 	// may read at their file URL.
 	chatPhotos := &photos.Service{Store: m.store, Files: m.files}
 	m.files.Visible = chatPhotos.Visible
+	// Every account deletion (users.me.delete, user.auth.delete_done)
+	// removes the user's blobs after its rows.
+	accounts.Blobs = chatPhotos
 	chatUsers := &chatusers.Service{Accounts: accounts, Photos: chatPhotos}
 	if err := reg.Register(chatUsers, chatUsers.Methods()...); err != nil {
 		return err
